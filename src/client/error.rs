@@ -1,0 +1,79 @@
+//! Errors as data: a kind that callers branch on, and a message that states the facts.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// What went wrong, as a closed set that maps one-to-one onto the C result codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// Nothing happened within the time the caller allowed (a receive, a connect, a close).
+    Timeout,
+    /// The caller's buffer cannot hold the next message; the message stays queued.
+    BufferTooSmall,
+    /// The send queue is at its cap; the message was not queued.
+    WouldBlock,
+    /// The connection is closed (by the peer, by us, or after an earlier reported error).
+    Closed,
+    /// An argument, URL or option is invalid.
+    InvalidArgument,
+    /// A text message is not valid UTF-8.
+    InvalidUtf8,
+    /// A message exceeds `max_message_size` (outgoing: rejected; incoming: connection closed 1009).
+    MessageTooBig,
+    /// DNS resolution or the TCP connection failed.
+    ConnectFailed,
+    /// The HTTP upgrade was refused or invalid.
+    HandshakeFailed,
+    /// The connection broke without a close handshake (reset, EOF, silent peer).
+    ConnectionLost,
+    /// The peer violated the WebSocket protocol.
+    ProtocolError,
+    /// A bug in wsbridge (a caught panic, a poisoned state).
+    Internal,
+}
+
+/// An error: its kind and a human-readable message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    message: Cow<'static, str>,
+}
+
+impl Error {
+    /// An error with a formatted message.
+    pub fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// The kind of error.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The message, stating the facts (URL, status, OS error, option name ...).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub(crate) fn invalid(message: impl Into<Cow<'static, str>>) -> Self {
+        Error::new(ErrorKind::InvalidArgument, message)
+    }
+
+    pub(crate) fn internal(message: impl Into<Cow<'static, str>>) -> Self {
+        Error::new(ErrorKind::Internal, message)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Shorthand used throughout the crate.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,318 @@
+//! Connecting, sending, receiving and closing.
+
+use super::handle::{self, wsb_handle};
+use super::result::*;
+use super::{
+    boundary, buf_arg, bytes_arg, opt_str_arg, out_arg, str_arg, timeout_arg, write_c_string,
+    write_opt, Failure,
+};
+use crate::client::{Connection, Kind, Options, RecvError, State};
+use std::ffi::c_char;
+
+fn options_arg(json: *const c_char) -> Result<Options, Failure> {
+    match opt_str_arg(json, "options_json")? {
+        None => Ok(Options::default()),
+        Some(s) if s.trim().is_empty() => Ok(Options::default()),
+        Some(s) => Ok(Options::from_json(s)?),
+    }
+}
+
+fn kind_arg(kind: u32) -> Result<Kind, Failure> {
+    match kind {
+        WSB_TEXT => Ok(Kind::Text),
+        WSB_BINARY => Ok(Kind::Binary),
+        other => Err(Failure::invalid(format!(
+            "`kind` is {other}; use WSB_TEXT (1) or WSB_BINARY (2)"
+        ))),
+    }
+}
+
+fn kind_code(kind: Kind) -> u32 {
+    match kind {
+        Kind::Text => WSB_TEXT,
+        Kind::Binary => WSB_BINARY,
+    }
+}
+
+/// Opens a WebSocket connection and blocks until it is open or has failed.
+///
+/// - `url`: NUL-terminated UTF-8, `ws://host[:port][/path][?query]`, e.g.
+///   `ws://127.0.0.1:8001/env/17`. The host may be a name, an IPv4 address or a bracketed IPv6
+///   address; the port defaults to 80. Copied; not kept.
+/// - `options_json`: NULL or "" for the defaults, or a JSON object with any of these keys
+///   (unknown keys are rejected with their name):
+///   - `connect_timeout_ms` (default 10000): bound on DNS, TCP connect and HTTP upgrade together.
+///   - `headers` (object of strings): extra upgrade request headers, e.g. `Authorization`.
+///   - `subprotocols` (array of strings): offered in Sec-WebSocket-Protocol.
+///   - `max_message_size` (default 16777216): largest message in either direction, in bytes.
+///   - `ping_interval_ms` (default 10000, 0 disables): our own keepalive pings.
+///   - `pong_timeout_ms` (default 20000): after a ping, a peer that sends nothing for this long
+///     is reported as WSB_CONNECTION_LOST.
+///   - `send_queue_max_bytes` (default 8388608): bytes accepted by wsb_send but not yet written
+///     to the socket; past it wsb_send returns WSB_WOULD_BLOCK.
+///   - `recv_queue_max_bytes` (default 8388608): received bytes waiting for wsb_recv; past it
+///     wsbridge stops reading and TCP flow control slows the peer down.
+///
+///   Whatever the game does, wsbridge answers the server's pings in the background, so a game
+///   that does not call wsb_recv for a while (a loading screen) stays connected.
+/// - `out`: receives the handle on WSB_OK; untouched otherwise.
+///
+/// Returns WSB_OK; WSB_INVALID_ARGUMENT (NULL `url` or `out`, malformed URL, bad option);
+/// WSB_TIMEOUT (the connect timeout expired; the message says at which stage);
+/// WSB_CONNECT_FAILED (DNS or TCP failure, with the reason); WSB_HANDSHAKE_FAILED (the upgrade
+/// was refused, with the HTTP status and the start of the body); WSB_CONNECTION_LOST (the
+/// connection broke during the upgrade); WSB_INTERNAL.
+///
+/// Thread-safe. Release the handle with wsb_close.
+#[no_mangle]
+pub extern "C" fn wsb_connect(
+    url: *const c_char,
+    options_json: *const c_char,
+    out: *mut wsb_handle,
+) -> wsb_result {
+    boundary("wsb_connect", || {
+        let url = str_arg(url, "url")?;
+        let options = options_arg(options_json)?;
+        let out = out_arg(out, "out")?;
+        let conn = Connection::connect(url, options)?;
+        *out = handle::insert(conn)?;
+        Ok(())
+    })
+}
+
+/// Starts opening a WebSocket connection and returns at once, so a game can connect without
+/// freezing a frame.
+///
+/// Arguments are those of wsb_connect. The handle starts in WSB_STATE_CONNECTING. Messages sent
+/// while connecting are queued (within `send_queue_max_bytes`) and sent in order once the
+/// connection opens. Watch the outcome with wsb_state (OPEN, or CLOSED on failure) or wsb_recv:
+/// if the connection fails, the next wsb_recv reports the failure once (WSB_TIMEOUT for an
+/// expired connect timeout, WSB_CONNECT_FAILED, WSB_HANDSHAKE_FAILED ...) with its message, and
+/// later calls return WSB_CLOSED.
+///
+/// Returns WSB_OK (`*out` set), WSB_INVALID_ARGUMENT (URL or options rejected before any
+/// network activity), WSB_INTERNAL. Thread-safe. Release the handle with wsb_close, whatever
+/// the outcome.
+#[no_mangle]
+pub extern "C" fn wsb_connect_async(
+    url: *const c_char,
+    options_json: *const c_char,
+    out: *mut wsb_handle,
+) -> wsb_result {
+    boundary("wsb_connect_async", || {
+        let url = str_arg(url, "url")?;
+        let options = options_arg(options_json)?;
+        let out = out_arg(out, "out")?;
+        let conn = Connection::connect_async(url, options)?;
+        *out = handle::insert(conn)?;
+        Ok(())
+    })
+}
+
+/// Reads the state of a connection into `*out_state`: WSB_STATE_CONNECTING, WSB_STATE_OPEN,
+/// WSB_STATE_CLOSING or WSB_STATE_CLOSED. Never blocks.
+///
+/// Returns WSB_OK, WSB_INVALID_HANDLE, WSB_INVALID_ARGUMENT (`out_state` NULL). Thread-safe.
+#[no_mangle]
+pub extern "C" fn wsb_state(h: wsb_handle, out_state: *mut u32) -> wsb_result {
+    boundary("wsb_state", || {
+        let out = out_arg(out_state, "out_state")?;
+        let conn = handle::get(h)?;
+        *out = match conn.state() {
+            State::Connecting => WSB_STATE_CONNECTING,
+            State::Open => WSB_STATE_OPEN,
+            State::Closing => WSB_STATE_CLOSING,
+            State::Closed => WSB_STATE_CLOSED,
+        };
+        Ok(())
+    })
+}
+
+/// Copies and queues one whole message, and returns without waiting for the network.
+///
+/// - `data`, `len`: the message; `data` may be NULL when `len` is 0. Copied before returning.
+/// - `kind`: WSB_TEXT (must be valid UTF-8) or WSB_BINARY.
+///
+/// WSB_OK means the message is queued and will be sent, in order, unless the connection is
+/// reported lost. While the connection is still connecting, messages wait in the queue.
+///
+/// Returns WSB_OK; WSB_WOULD_BLOCK (the send queue is at `send_queue_max_bytes`: the message
+/// was NOT queued, so retrying later can never duplicate it; a message is always accepted into
+/// an empty queue); WSB_MESSAGE_TOO_BIG (over `max_message_size`; connection unchanged);
+/// WSB_INVALID_UTF8 (connection unchanged); WSB_INVALID_ARGUMENT (NULL `data` with `len` > 0,
+/// unknown `kind`); WSB_CLOSED (the connection has ended; the message says why);
+/// WSB_CONNECTION_LOST (writing to the socket failed just now); WSB_INVALID_HANDLE;
+/// WSB_INTERNAL.
+///
+/// Thread-safe, including concurrently with wsb_recv on the same handle. Messages sent from
+/// several threads at once go out whole, in the order the calls took the queue.
+#[no_mangle]
+pub extern "C" fn wsb_send(h: wsb_handle, data: *const u8, len: usize, kind: u32) -> wsb_result {
+    boundary("wsb_send", || {
+        let data = bytes_arg(data, len, "data")?;
+        let kind = kind_arg(kind)?;
+        let conn = handle::get(h)?;
+        conn.send(data, kind)?;
+        Ok(())
+    })
+}
+
+/// Receives one whole message (never a fragment).
+///
+/// - `buf`, `cap`: where to copy the message; `buf` may be NULL when `cap` is 0 (to ask for the
+///   size of the next message).
+/// - `out_len`: receives the message length on WSB_OK, or the size needed on
+///   WSB_BUFFER_TOO_SMALL. Required.
+/// - `out_kind`: receives WSB_TEXT or WSB_BINARY on WSB_OK and WSB_BUFFER_TOO_SMALL. May be NULL.
+/// - `timeout_ms`: 0 polls without waiting, -1 waits without limit, otherwise the longest wait
+///   in milliseconds. The call returns as soon as a message arrives.
+///
+/// Returns WSB_OK; WSB_TIMEOUT (no message in time; the connection is fine);
+/// WSB_BUFFER_TOO_SMALL (the message stays queued; call again with `*out_len` bytes);
+/// WSB_CLOSED once the connection has closed and every message received before was delivered
+/// (read the peer's code and reason with wsb_close_status; also returned at once when wsb_close
+/// runs on another thread). The error that ended a connection is returned once, after the
+/// messages received before it, and WSB_CLOSED afterwards: WSB_CONNECTION_LOST,
+/// WSB_PROTOCOL_ERROR, WSB_MESSAGE_TOO_BIG (the peer sent a message over `max_message_size`), or
+/// for a handle from wsb_connect_async whose connect failed, that failure (WSB_TIMEOUT,
+/// WSB_CONNECT_FAILED, WSB_HANDSHAKE_FAILED). Also WSB_INVALID_ARGUMENT (NULL `out_len`, NULL
+/// `buf` with `cap` > 0, `timeout_ms` below -1), WSB_INVALID_HANDLE, WSB_INTERNAL.
+///
+/// Thread-safe: may wait on one thread while others send; if several threads receive on one
+/// handle, each message goes to exactly one of them.
+#[no_mangle]
+pub extern "C" fn wsb_recv(
+    h: wsb_handle,
+    buf: *mut u8,
+    cap: usize,
+    out_len: *mut usize,
+    out_kind: *mut u32,
+    timeout_ms: i32,
+) -> wsb_result {
+    boundary("wsb_recv", || {
+        let out_len = out_arg(out_len, "out_len")?;
+        let buf = buf_arg(buf, cap, "buf")?;
+        let timeout = timeout_arg(timeout_ms, "timeout_ms")?;
+        let conn = handle::get(h)?;
+        let set_kind = |kind: Kind| write_opt(out_kind, kind_code(kind));
+        match conn.recv(buf, timeout) {
+            Ok((n, kind)) => {
+                *out_len = n;
+                set_kind(kind);
+                Ok(())
+            }
+            Err(RecvError::TooSmall(t)) => {
+                *out_len = t.needed;
+                set_kind(t.kind);
+                Err(t.error.into())
+            }
+            Err(RecvError::Other(e)) => Err(e.into()),
+        }
+    })
+}
+
+/// Reads the close code and reason the peer sent, once the connection is closed.
+///
+/// - `out_code`: receives the code: what the peer sent, 1005 if its close frame had no code, or
+///   1006 if the connection ended without the peer's close frame (lost, failed, or closed by
+///   wsb_close on another thread before the reply). Required.
+/// - `reason`, `reason_cap`: receive the reason as NUL-terminated UTF-8, truncated like
+///   snprintf; `reason` may be NULL when `reason_cap` is 0.
+/// - `out_reason_len`: receives the full reason length without the NUL. May be NULL.
+///
+/// Returns WSB_OK; WSB_WOULD_BLOCK (the connection is not closed yet); WSB_INVALID_ARGUMENT;
+/// WSB_INVALID_HANDLE; WSB_INTERNAL. Thread-safe. The handle must still be open: read this
+/// after wsb_recv returned WSB_CLOSED and before wsb_close.
+#[no_mangle]
+pub extern "C" fn wsb_close_status(
+    h: wsb_handle,
+    out_code: *mut u16,
+    reason: *mut c_char,
+    reason_cap: usize,
+    out_reason_len: *mut usize,
+) -> wsb_result {
+    boundary("wsb_close_status", || {
+        let out_code = out_arg(out_code, "out_code")?;
+        if reason.is_null() && reason_cap > 0 {
+            return Err(Failure::invalid(format!(
+                "`reason` is NULL but its capacity is {reason_cap}"
+            )));
+        }
+        let conn = handle::get(h)?;
+        let Some(status) = conn.close_status() else {
+            return Err(Failure::new(
+                WSB_WOULD_BLOCK,
+                "the connection is not closed yet, so there is no close status",
+            ));
+        };
+        *out_code = status.code;
+        let n = write_c_string(&status.reason, reason, reason_cap);
+        write_opt(out_reason_len, n);
+        Ok(())
+    })
+}
+
+/// Copies the subprotocol the server selected (from the `subprotocols` option) as a
+/// NUL-terminated string, truncated like snprintf; "" when none was negotiated or the
+/// connection is not open yet.
+///
+/// - `buf`, `cap`: the destination; `buf` may be NULL when `cap` is 0.
+/// - `out_len`: receives the full length without the NUL. May be NULL.
+///
+/// Returns WSB_OK, WSB_INVALID_ARGUMENT, WSB_INVALID_HANDLE, WSB_INTERNAL. Thread-safe.
+#[no_mangle]
+pub extern "C" fn wsb_subprotocol(
+    h: wsb_handle,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> wsb_result {
+    boundary("wsb_subprotocol", || {
+        if buf.is_null() && cap > 0 {
+            return Err(Failure::invalid(format!(
+                "`buf` is NULL but its capacity is {cap}"
+            )));
+        }
+        let conn = handle::get(h)?;
+        let n = write_c_string(&conn.subprotocol().unwrap_or_default(), buf, cap);
+        write_opt(out_len, n);
+        Ok(())
+    })
+}
+
+/// Closes a connection and releases its handle.
+///
+/// Flushes the messages already queued, sends a close frame with `code` and `reason`, and waits
+/// for the peer's close reply and the end of TCP, all within `timeout_ms`. A wsb_recv waiting on
+/// another thread returns WSB_CLOSED at once. Works in any state: a connection still connecting
+/// is abandoned; one that already closed or failed is simply released.
+///
+/// - `code`: 1000 (normal), 1001 (going away), 1002-1003, 1007-1014, or 3000-4999.
+/// - `reason`: NUL-terminated UTF-8, at most 123 bytes; NULL for none. Copied.
+/// - `timeout_ms`: -1 waits without limit; 0 sends what the socket takes at once and drops the
+///   connection.
+///
+/// The handle is invalid after this call whatever it returns, except for WSB_INVALID_ARGUMENT
+/// and WSB_INVALID_HANDLE, which change nothing. Returns WSB_OK (close handshake completed, or
+/// the connection had already ended); WSB_TIMEOUT (it did not complete in time; the connection
+/// was dropped); WSB_INVALID_ARGUMENT (bad code, reason or timeout); WSB_INVALID_HANDLE (closing
+/// twice lands here, never in a crash); WSB_INTERNAL.
+///
+/// Thread-safe. Calls made on the same handle by other threads after this one started get
+/// WSB_INVALID_HANDLE (or WSB_CLOSED if they were already inside).
+#[no_mangle]
+pub extern "C" fn wsb_close(
+    h: wsb_handle,
+    code: u16,
+    reason: *const c_char,
+    timeout_ms: i32,
+) -> wsb_result {
+    boundary("wsb_close", || {
+        let reason = opt_str_arg(reason, "reason")?.unwrap_or("");
+        let timeout = timeout_arg(timeout_ms, "timeout_ms")?;
+        crate::client::check_close(code, reason)?;
+        let conn = handle::remove(h)?;
+        conn.close(code, reason, timeout)?;
+        Ok(())
+    })
+}
