@@ -101,6 +101,8 @@ struct Inbox {
     closed_because: Option<String>,
     peer_close: Option<CloseStatus>,
     subprotocol: Option<String>,
+    /// The upgrade succeeded (the connection may have closed since).
+    opened: bool,
 }
 
 /// The part of a connection shared between the caller's threads and the I/O thread.
@@ -192,6 +194,7 @@ impl Shared {
                 closed_because: None,
                 peer_close: None,
                 subprotocol: None,
+                opened: false,
             }),
             changed: Condvar::new(),
             reader: AtomicBool::new(false),
@@ -236,7 +239,9 @@ impl Shared {
         let mut inbox = lock(&self.inbox);
         loop {
             match inbox.state {
-                State::Open => return Ok(()),
+                // Opened, even if the peer has already closed again: what it sent (and its
+                // close) is for `recv` to report.
+                _ if inbox.opened => return Ok(()),
                 State::Connecting => {}
                 _ => {
                     return Err(inbox.ending.take().unwrap_or_else(|| {
@@ -762,7 +767,10 @@ impl Shared {
                         }
                     }
                 }
-                self.set_state(State::Open, |inbox| inbox.subprotocol = subprotocol);
+                self.set_state(State::Open, |inbox| {
+                    inbox.subprotocol = subprotocol;
+                    inbox.opened = true;
+                });
                 self.flush(io);
                 self.pump(io);
             }
