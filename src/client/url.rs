@@ -54,10 +54,16 @@ impl Target {
         if host.starts_with('[') && ip.is_none() {
             return Err(bad("the bracketed host is not an IPv6 address"));
         }
-        let port = match authority.port_u16() {
-            Some(0) => return Err(bad("port 0 is not a valid destination")),
-            Some(p) => p,
-            None if authority.as_str().ends_with(':') => return Err(bad("empty port")),
+        // `Authority::port` hides an out-of-range port, so read the text after the host.
+        let text = authority.as_str();
+        let after_host = text.rfind(host).map_or("", |i| &text[i + host.len()..]);
+        let port = match after_host.strip_prefix(':') {
+            Some("") => return Err(bad("empty port")),
+            Some(p) => match p.parse::<u16>() {
+                Ok(0) => return Err(bad("port 0 is not a valid destination")),
+                Ok(n) => n,
+                Err(_) => return Err(bad(&format!("port {p} is not a number from 1 to 65535"))),
+            },
             None if secure => 443,
             None => 80,
         };
@@ -109,7 +115,8 @@ mod tests {
             ("ws://", "invalid URL"),
             ("ws://u:p@x/", "user information"),
             ("ws://x:0/", "port 0"),
-            ("ws://x:99999/", "invalid URL"),
+            ("ws://x:99999/", "port 99999"),
+            ("ws://x:/", "empty port"),
             ("ws://x y/", "invalid URL"),
         ] {
             let e = Target::parse(url).unwrap_err();
