@@ -1,0 +1,67 @@
+# C++: the header-only wrapper (bindings/cpp/wsbridge.hpp), its tests, the C++ seed client, the
+# install test (mk/install.mk) and the staging of the Unreal plugin (bindings/unreal/WsBridge).
+#
+#   make test-cpp        the wrapper against a Python websockets server, `make install` used
+#                        through pkg-config and CMake, the wrapper/plugin/header consistency
+#   make unreal-plugin   a drop-in copy of the plugin with the headers and the Linux library
+#                        in $(UNREAL_PLUGIN_DIR) (default build/unreal/WsBridge)
+
+CXX ?= g++
+CPP_BUILD := $(BUILD)/cpp
+CPP_HEADERS := include/wsbridge.h bindings/cpp/wsbridge.hpp
+
+# What Unreal compiles with (no exceptions, no RTTI), as errors; then what clang users turn on.
+CXXFLAGS_WSB := -std=c++17 -Wall -Wextra -Werror -fno-exceptions -fno-rtti -pthread -Iinclude -Ibindings/cpp
+CXXFLAGS_WSB_STRICT := -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wold-style-cast -Wcast-qual \
+    -Wnon-virtual-dtor -Woverloaded-virtual -Wundef -Wzero-as-null-pointer-constant -Wformat=2
+
+# Macros that Unreal (check, verify, ensure) and windows.h (min, max, small, near, far,
+# interface, ERROR) define: the wrapper must compile with all of them in force.
+HOSTILE_MACROS := '-Dcheck(x)=((void)0)' '-Dverify(x)=((void)0)' '-Densure(x)=((void)0)' \
+    '-Dmin(a,b)=0' '-Dmax(a,b)=0' -Dsmall=char -Dnear= -Dfar= -Dinterface=struct -DERROR=0
+
+$(CPP_BUILD)/tests/wrapper_test: tests/cpp/wrapper_test.cpp $(CPP_HEADERS) $(DEBUG_LIB)/libwsbridge.so
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_WSB) $(CXXFLAGS_WSB_STRICT) -o $@ $< -L$(DEBUG_LIB) -Wl,-rpath,$(DEBUG_LIB) -lwsbridge
+
+# The header on its own (self-contained), as C++17 and C++20 (Unreal 5.3+), under the
+# hostile macros, with g++ and with clang++ (Unreal's compiler except on Windows).
+CLANG_EXTRA := -Wshadow-all -Wextra-semi -Wdocumentation -Wcomma -Wimplicit-fallthrough
+$(CPP_BUILD)/header-checks.stamp: $(CPP_HEADERS) mk/cpp.mk
+	@$(call apt_install,clang)
+	@mkdir -p $(dir $@)
+	for std in c++17 c++20; do \
+	  $(CXX) $(CXXFLAGS_WSB) $(CXXFLAGS_WSB_STRICT) -std=$$std $(HOSTILE_MACROS) -fsyntax-only -x c++ bindings/cpp/wsbridge.hpp; \
+	  clang++ $(CXXFLAGS_WSB) $(CXXFLAGS_WSB_STRICT) $(CLANG_EXTRA) -std=$$std $(HOSTILE_MACROS) -fsyntax-only -x c++ bindings/cpp/wsbridge.hpp; \
+	done
+	@touch $@
+
+$(CPP_BUILD)/examples/client: examples/cpp/client.cpp $(CPP_HEADERS) $(RELEASE_LIB)/libwsbridge.so
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_WSB) -o $@ $< -L$(RELEASE_LIB) -Wl,-rpath,$(RELEASE_LIB) -lwsbridge
+
+# ---- Unreal plugin --------------------------------------------------------------------------
+
+UNREAL_PLUGIN_DIR ?= $(BUILD)/unreal/WsBridge
+UNREAL_THIRD_PARTY = $(UNREAL_PLUGIN_DIR)/Source/ThirdParty/WsBridgeLibrary
+
+.PHONY: unreal-plugin test-cpp
+unreal-plugin: $(CPP_HEADERS) $(RELEASE_LIB)/libwsbridge.so
+	rm -rf $(UNREAL_PLUGIN_DIR)
+	mkdir -p $(dir $(UNREAL_PLUGIN_DIR))
+	cp -R bindings/unreal/WsBridge $(UNREAL_PLUGIN_DIR)
+	install -D -m 0644 include/wsbridge.h $(UNREAL_THIRD_PARTY)/include/wsbridge.h
+	install -D -m 0644 bindings/cpp/wsbridge.hpp $(UNREAL_THIRD_PARTY)/include/wsbridge.hpp
+	install -D -m 0755 $(RELEASE_LIB)/libwsbridge.so $(UNREAL_PLUGIN_DIR)/Binaries/ThirdParty/WsBridgeLibrary/Linux/libwsbridge.so
+	@echo "Unreal plugin with the Linux library: $(UNREAL_PLUGIN_DIR) (copy it to <Project>/Plugins/WsBridge)"
+
+# ---- Tests and demo -------------------------------------------------------------------------
+
+test-cpp: $(CPP_BUILD)/tests/wrapper_test $(CPP_BUILD)/header-checks.stamp $(CPP_BUILD)/examples/client \
+          $(RELEASE_LIB)/libwsbridge.a venv
+	@$(call apt_install,cmake pkgconf)
+	WSB_CPP_BUILD_DIR=$(abspath $(CPP_BUILD)) $(PY) -m pytest -q tests/cpp
+
+TEST_TARGETS += test-cpp
+SEED_DEMOS += '$(CPP_BUILD)/examples/client {port}'
+SEED_DEPS += $(CPP_BUILD)/examples/client
