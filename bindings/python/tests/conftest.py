@@ -1,0 +1,187 @@
+"""Fixtures: a started Hub, real cartpole game processes (examples/game, C, through libwsbridge),
+and a TCP proxy that can cut connections like a network failure.
+
+The game executable comes from ``WSB_GAME`` (set by ``make test-python``) or
+``build/tests/cartpole``; if it is missing the tests fail with the command that builds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import wsbridge
+
+ROOT = Path(__file__).resolve().parents[3]
+GAME = Path(os.environ.get("WSB_GAME", ROOT / "build" / "tests" / "cartpole"))
+sys.path.insert(0, str(ROOT / "tools"))
+
+
+class Game:
+    """A cartpole game process. Its stdout lines are collected by a thread, so ``expect`` blocks
+    on a queue until the line comes (or the process ends), without polling."""
+
+    def __init__(self, url: str, slot: str | int, *args: str) -> None:
+        if not GAME.exists():
+            raise RuntimeError(f"{GAME} is missing: build it with `make {GAME.relative_to(ROOT)}` "
+                               "(or run `make test-python`)")
+        self.argv = [str(GAME), url, str(slot), *args]
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def expect(self, text: str, timeout: float = 30) -> str:
+        """Returns the next stdout line containing ``text``; fails if the game ends first."""
+        while True:
+            try:
+                line = self.lines.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(f"{self.argv} printed no line with {text!r} in {timeout} s; "
+                                     f"it printed {self.seen}") from None
+            if line is None:
+                raise AssertionError(f"{self.argv} ended (status {self.proc.wait()}) without printing {text!r}; "
+                                     f"stdout {self.seen}, stderr {self.stderr()!r}")
+            self.seen.append(line)
+            if text in line:
+                return line
+
+    def wait(self, timeout: float = 30) -> int:
+        return self.proc.wait(timeout=timeout)
+
+    def stderr(self) -> str:
+        if self.proc.poll() is None:
+            return "(still running)"
+        assert self.proc.stderr is not None
+        return self.proc.stderr.read()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe:
+                pipe.close()
+
+
+@pytest.fixture
+def launch() -> Iterator[Any]:
+    """``launch(url, slot, *args) -> Game``; every game is killed at the end of the test."""
+    games: list[Game] = []
+
+    def start(url: str, slot: str | int, *args: str) -> Game:
+        games.append(Game(url, slot, *args))
+        return games[-1]
+
+    yield start
+    for game in games:
+        game.stop()
+
+
+@pytest.fixture
+def hub_factory() -> Iterator[Any]:
+    """``hub_factory(**kwargs) -> Hub``, started on a free port; closed at the end of the test."""
+    hubs: list[wsbridge.Hub] = []
+
+    def make(**kwargs: Any) -> wsbridge.Hub:
+        kwargs.setdefault("port", 0)
+        hubs.append(wsbridge.Hub(**kwargs).start())
+        return hubs[-1]
+
+    yield make
+    for hub in hubs:
+        hub.close()
+
+
+class Proxy:
+    """A TCP forwarder to 127.0.0.1:``target`` on its own event loop thread. ``cut()`` aborts
+    every connection through it (an RST on both sides, like a network failure); new connections
+    are forwarded as before."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.loop = asyncio.new_event_loop()
+        self.transports: set[asyncio.BaseTransport] = set()
+        self.connections = 0
+        started: queue.Queue[int] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, args=(started,), daemon=True)
+        self.thread.start()
+        self.port = started.get(timeout=10)
+
+    def _run(self, started: queue.Queue[int]) -> None:
+        asyncio.set_event_loop(self.loop)
+        server = self.loop.run_until_complete(asyncio.start_server(self._pipe, "127.0.0.1", 0))
+        started.put(server.sockets[0].getsockname()[1])
+        self.loop.run_forever()
+        server.close()
+        for t in self.transports:
+            t.abort()
+        for task in asyncio.all_tasks(self.loop):
+            task.cancel()
+        self.loop.run_until_complete(asyncio.gather(*asyncio.all_tasks(self.loop), return_exceptions=True))
+        self.loop.run_until_complete(server.wait_closed())
+        self.loop.close()
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
+        self.transports |= {writer.transport, up_writer.transport}
+
+        async def copy(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                dst.transport.abort()
+
+        await asyncio.gather(copy(reader, up_writer), copy(up_reader, writer))
+        self.transports -= {writer.transport, up_writer.transport}
+
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def cut(self) -> None:
+        done: queue.Queue[None] = queue.Queue()
+
+        def abort() -> None:
+            for t in list(self.transports):
+                t.abort()
+            done.put(None)
+
+        self.loop.call_soon_threadsafe(abort)
+        done.get(timeout=10)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def proxy_factory() -> Iterator[Any]:
+    proxies: list[Proxy] = []
+
+    def make(target: int) -> Proxy:
+        proxies.append(Proxy(target))
+        return proxies[-1]
+
+    yield make
+    for p in proxies:
+        p.close()
