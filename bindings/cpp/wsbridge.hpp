@@ -348,6 +348,13 @@ public:
         return result_of(wsb_send(handle(), static_cast<const std::uint8_t *>(data), size, WSB_BINARY));
     }
 
+    /// Waits until every message queued so far has been written to the socket (wsb_flush).
+    /// `timeout`: 0ms only checks, wsbridge::forever waits without limit. is_timeout(): some
+    /// bytes are still queued (the peer reads slower than the game sends).
+    Result<void> flush(std::chrono::milliseconds timeout) {
+        return result_of(wsb_flush(handle(), detail::to_timeout_ms(timeout)));
+    }
+
     /// Receives one whole message into the client's reusable buffer, which grows to the
     /// largest message seen. `timeout`: 0ms polls, wsbridge::forever waits without limit.
     /// Errors: is_timeout() (nothing yet: the connection is fine), is_closed() (ended: see

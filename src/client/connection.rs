@@ -15,7 +15,9 @@
 
 use super::error::{Error, ErrorKind, Result};
 use super::options::Options;
-use super::stream::Stream;
+use super::proxy::Tunnel;
+use super::route::Route;
+use super::stream::{Stream, TlsFailure};
 use super::url::Target;
 use super::wait::{self, Waker};
 use super::{CloseStatus, Kind, State};
@@ -51,12 +53,17 @@ enum Phase {
     Idle,
     /// Waiting for DNS.
     Resolving,
-    /// TCP connect in progress to `addr`; `rest` are the addresses to try next.
+    /// TCP connect in progress to `addr` (the server's, or the proxy's); `rest` are the
+    /// addresses to try next.
     Connecting {
         tcp: TcpStream,
         addr: SocketAddr,
         rest: Vec<SocketAddr>,
     },
+    /// Asking the proxy for a tunnel (`CONNECT`) and waiting for its answer.
+    Tunneling(Box<Tunnel>),
+    /// TLS handshake in progress (`wss://`).
+    Securing(Box<Stream>),
     /// HTTP upgrade in progress.
     Handshaking(Box<Handshake>),
     /// Open, or closing (see `Io::close_by`).
@@ -65,6 +72,18 @@ enum Phase {
     Lingering(Box<WebSocket<Stream>>),
     /// Socket gone.
     Done,
+}
+
+/// The phases before the connection is open, as a pattern: `match phase { connecting!() => }`.
+macro_rules! connecting {
+    () => {
+        Phase::Idle
+            | Phase::Resolving
+            | Phase::Connecting { .. }
+            | Phase::Tunneling(_)
+            | Phase::Securing(_)
+            | Phase::Handshaking(_)
+    };
 }
 
 struct Io {
@@ -79,7 +98,8 @@ struct Io {
     next_ping: Option<Instant>,
     /// Our keepalive: deadline for any byte from the peer, and the receive count at the ping.
     silence_deadline: Option<(Instant, u64)>,
-    /// A close is under way (ours, the peer's, or after an error): be Done by then.
+    /// A close by the peer, or after an error, is under way: be Done by then (our own close
+    /// is timed by `close` itself).
     close_by: Option<Instant>,
     /// `true` when the close was started by `close()`: incoming messages are then discarded.
     closing_locally: bool,
@@ -87,6 +107,8 @@ struct Io {
     close_frame: Option<CloseFrame>,
     /// The I/O thread must look at this connection again (timers changed, or it finished).
     poke: bool,
+    /// What `Inbox::unsent` was last set to.
+    unsent: bool,
 }
 
 struct Inbox {
@@ -103,12 +125,16 @@ struct Inbox {
     subprotocol: Option<String>,
     /// The upgrade succeeded (the connection may have closed since).
     opened: bool,
+    /// Mirror of `Io::queued > 0`, for `flush` to wait on (updated only when it changes).
+    unsent: bool,
 }
 
 /// The part of a connection shared between the caller's threads and the I/O thread.
 pub(crate) struct Shared {
     target: Target,
     options: Options,
+    /// Proxy and TLS, decided when the connection was created.
+    route: Route,
     config: WebSocketConfig,
     token: Token,
     rt: Arc<Handle>,
@@ -157,7 +183,12 @@ fn kind_of(m: &Message) -> Option<(Kind, &[u8])> {
 }
 
 impl Shared {
-    pub(crate) fn new(target: Target, options: Options, rt: Arc<Handle>) -> Arc<Shared> {
+    pub(crate) fn new(
+        target: Target,
+        options: Options,
+        route: Route,
+        rt: Arc<Handle>,
+    ) -> Arc<Shared> {
         let config = WebSocketConfig::default()
             .read_buffer_size(READ_BUFFER_SIZE)
             .write_buffer_size(0)
@@ -170,6 +201,7 @@ impl Shared {
             connect_deadline: Instant::now() + options.connect_timeout,
             target,
             options,
+            route,
             config,
             token,
             rt,
@@ -184,6 +216,7 @@ impl Shared {
                 closing_locally: false,
                 close_frame: None,
                 poke: false,
+                unsent: false,
             }),
             inbox: Mutex::new(Inbox {
                 state: State::Connecting,
@@ -195,6 +228,7 @@ impl Shared {
                 peer_close: None,
                 subprotocol: None,
                 opened: false,
+                unsent: false,
             }),
             changed: Condvar::new(),
             reader: AtomicBool::new(false),
@@ -298,6 +332,7 @@ impl Shared {
         let mut guard = lock(&self.io);
         let io = &mut *guard;
         let result = self.enqueue(io, message, len);
+        self.sync_unsent(io);
         self.poke_if_needed(io);
         result
     }
@@ -309,7 +344,7 @@ impl Shared {
             return Err(self.closed_error());
         }
         match &mut io.phase {
-            Phase::Idle | Phase::Resolving | Phase::Connecting { .. } | Phase::Handshaking(_) => {
+            connecting!() => {
                 if full {
                     return Err(self.would_block(io.queued, len));
                 }
@@ -341,6 +376,28 @@ impl Shared {
                 Ok(())
             }
             _ => Err(self.closed_error()),
+        }
+    }
+
+    /// Waits until every message accepted so far has been written to the socket.
+    pub(crate) fn flush_wait(&self, timeout: Option<Duration>) -> Result<()> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut inbox = lock(&self.inbox);
+        loop {
+            if !matches!(inbox.state, State::Connecting | State::Open) {
+                return Err(self.closed_error_locked(&inbox));
+            }
+            if !inbox.unsent {
+                return Ok(());
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                let ms = timeout.unwrap_or_default().as_millis();
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("queued messages were not all written to the socket within {ms} ms"),
+                ));
+            }
+            inbox = wait_until(&self.changed, inbox, deadline);
         }
     }
 
@@ -384,7 +441,8 @@ impl Shared {
             match &io.phase {
                 Phase::Open(ws) if ws.can_write() && !io.closing_locally => {
                     io.closing_locally = true;
-                    io.close_by = deadline;
+                    // No `close_by`: this call enforces its own deadline below, so that it
+                    // can tell a completed close handshake from one that timed out.
                     io.close_frame = Some(frame);
                     io.next_ping = None;
                     io.silence_deadline = None;
@@ -397,10 +455,7 @@ impl Shared {
                     // The peer closed already, or the connection failed: nothing to negotiate.
                     self.finish(&mut io, None);
                 }
-                Phase::Idle
-                | Phase::Resolving
-                | Phase::Connecting { .. }
-                | Phase::Handshaking(_) => {
+                connecting!() => {
                     self.finish(&mut io, None);
                     lock(&self.inbox).closed_because = Some(format!(
                         "connection to {} was closed while connecting",
@@ -418,7 +473,13 @@ impl Shared {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 drop(inbox);
                 let mut io = lock(&self.io);
-                let timed_out = !matches!(io.phase, Phase::Done);
+                // Timed out, unless the socket is gone or the peer's close reply arrived
+                // (then only the end of TCP is missing, and the handshake did complete).
+                let timed_out = match &io.phase {
+                    Phase::Done => false,
+                    Phase::Open(ws) => ws.can_read(),
+                    _ => true,
+                };
                 self.finish(&mut io, None);
                 self.poke_if_needed(&mut io);
                 if timed_out {
@@ -498,6 +559,12 @@ impl Shared {
             return Some(Ok((n, kind)));
         }
         if let Some(e) = inbox.ending.take() {
+            // For `recv`, a timeout means "no message yet, the connection is fine": a connect
+            // that timed out ended the connection, so it is reported as a connect failure.
+            let e = match e.kind() {
+                ErrorKind::Timeout => Error::new(ErrorKind::ConnectFailed, e.message().to_string()),
+                _ => e,
+            };
             return Some(Err(e.into()));
         }
         match inbox.state {
@@ -539,6 +606,9 @@ impl Shared {
         };
         let waited = !idle || self.waker.wait(fd, deadline);
         self.reader.store(false, Ordering::Release);
+        // The I/O thread skipped any readiness edge that came while the flag was set: read
+        // what it left, or nobody may read it (e.g. a close reply when `close` woke us).
+        self.pump_from_user();
         waited
     }
 
@@ -594,6 +664,8 @@ impl Shared {
         let reg = self.rt.registry();
         let _ = match phase {
             Phase::Connecting { mut tcp, .. } => reg.deregister(&mut tcp),
+            Phase::Tunneling(mut t) => reg.deregister(t.stream_mut().tcp_mut()),
+            Phase::Securing(mut s) => reg.deregister(s.tcp_mut()),
             Phase::Handshaking(mut hs) => reg.deregister(hs.get_mut().get_mut().tcp_mut()),
             Phase::Open(mut ws) | Phase::Lingering(mut ws) => {
                 reg.deregister(ws.get_mut().tcp_mut())
@@ -612,9 +684,7 @@ impl Shared {
         io.poke = false;
         let at = match &io.phase {
             Phase::Done => return Next::Done,
-            Phase::Idle | Phase::Resolving | Phase::Connecting { .. } | Phase::Handshaking(_) => {
-                Some(self.connect_deadline)
-            }
+            connecting!() => Some(self.connect_deadline),
             Phase::Open(_) => [io.close_by, io.next_ping, io.silence_deadline.map(|s| s.0)]
                 .into_iter()
                 .flatten()
@@ -625,9 +695,14 @@ impl Shared {
     }
 
     fn check_connect_deadline(&self, io: &mut Io, now: Instant) {
+        let proxied = self.route.proxy.is_some();
         let stage = match io.phase {
+            Phase::Idle | Phase::Resolving if proxied => "resolving the proxy's host name",
             Phase::Idle | Phase::Resolving => "resolving the host name",
+            Phase::Connecting { .. } if proxied => "connecting TCP to the proxy",
             Phase::Connecting { .. } => "connecting TCP",
+            Phase::Tunneling(_) => "waiting for the proxy's answer to CONNECT",
+            Phase::Securing(_) => "TLS handshake",
             Phase::Handshaking(_) => "waiting for the HTTP upgrade response",
             _ => return,
         };
@@ -636,8 +711,9 @@ impl Shared {
             let err = Error::new(
                 ErrorKind::Timeout,
                 format!(
-                    "connecting to {} timed out after {ms} ms ({stage})",
-                    self.url()
+                    "connecting to {}{} timed out after {ms} ms ({stage})",
+                    self.url(),
+                    self.route.via()
                 ),
             );
             self.finish(io, Some(err));
@@ -671,8 +747,9 @@ impl Shared {
         let err = Error::new(
             ErrorKind::ConnectFailed,
             format!(
-                "cannot connect to {}: {}",
+                "cannot connect to {}{}: {}",
                 self.url(),
+                self.route.via(),
                 io.connect_errors.join("; ")
             ),
         );
@@ -704,12 +781,99 @@ impl Shared {
             return self.connect_next(io, rest);
         }
         let _ = tcp.set_nodelay(true);
-        let fd = wait::fd_of(&tcp);
+        let stream = Stream::new(tcp);
+        match &self.route.proxy {
+            Some(proxy) => {
+                let tunnel = Tunnel::new(stream, proxy, &self.target);
+                io.phase = Phase::Tunneling(Box::new(tunnel));
+                self.drive_tunnel(io);
+            }
+            None => self.secure(io, stream),
+        }
+    }
+
+    /// Advances the proxy's CONNECT exchange.
+    fn drive_tunnel(&self, io: &mut Io) {
+        let Phase::Tunneling(tunnel) = &mut io.phase else {
+            return;
+        };
+        match tunnel.drive() {
+            Ok(false) => {}
+            Ok(true) => {
+                let Phase::Tunneling(tunnel) = std::mem::replace(&mut io.phase, Phase::Idle) else {
+                    unreachable!("phase checked above")
+                };
+                self.secure(io, tunnel.into_stream());
+            }
+            Err(e) => self.finish(io, Some(e)),
+        }
+    }
+
+    /// The socket (or tunnel) to the server is up: TLS for wss://, then the HTTP upgrade.
+    fn secure(&self, io: &mut Io, mut stream: Stream) {
+        let Some(tls) = &self.route.tls else {
+            return self.upgrade(io, stream);
+        };
+        match stream.start_tls(tls) {
+            Ok(()) => {
+                io.phase = Phase::Securing(Box::new(stream));
+                self.drive_tls(io);
+            }
+            Err(e) => self.finish(io, Some(tls.failure(&self.tls_peer(), &e))),
+        }
+    }
+
+    /// Advances the TLS handshake.
+    fn drive_tls(&self, io: &mut Io) {
+        let Phase::Securing(stream) = &mut io.phase else {
+            return;
+        };
+        let failure = match stream.handshake_tls() {
+            Ok(false) => return,
+            Ok(true) => {
+                let Phase::Securing(stream) = std::mem::replace(&mut io.phase, Phase::Idle) else {
+                    unreachable!("phase checked above")
+                };
+                return self.upgrade(io, *stream);
+            }
+            Err(f) => f,
+        };
+        let peer = self.tls_peer();
+        let err = match (failure, &self.route.tls) {
+            (TlsFailure::Tls(e), Some(tls)) => tls.failure(&peer, &e),
+            (TlsFailure::Tls(e), None) => Error::internal(format!("TLS without a setup: {e}")),
+            (TlsFailure::Closed, _) => Error::new(
+                ErrorKind::TlsFailed,
+                format!(
+                    "TLS handshake with {peer} failed: the server closed the connection \
+                     mid-handshake; it may not speak TLS on this port (a plain ws:// \
+                     endpoint?), or refuse this host name"
+                ),
+            ),
+            (TlsFailure::Io(e), _) => Error::new(
+                ErrorKind::ConnectionLost,
+                format!(
+                    "connection to {} lost during the TLS handshake: {e}",
+                    self.url()
+                ),
+            ),
+        };
+        self.finish(io, Some(err));
+    }
+
+    /// "wss://host:port/path (through proxy ...)": which TLS connection a message is about.
+    fn tls_peer(&self) -> String {
+        format!("{}{}", self.url(), self.route.via())
+    }
+
+    /// Starts the HTTP upgrade over the ready stream.
+    fn upgrade(&self, io: &mut Io, stream: Stream) {
+        let fd = wait::fd_of(stream.tcp());
         let request = match self.request() {
             Ok(r) => r,
             Err(e) => return self.finish(io, Some(e)),
         };
-        match ClientHandshake::start(Stream::new(tcp), request, Some(self.config)) {
+        match ClientHandshake::start(stream, request, Some(self.config)) {
             Ok(hs) => self.drive_handshake(io, hs, fd),
             Err(e) => self.finish(io, Some(self.handshake_error(e))),
         }
@@ -831,7 +995,10 @@ impl Shared {
     }
 
     fn closed_error(&self) -> Error {
-        let inbox = lock(&self.inbox);
+        self.closed_error_locked(&lock(&self.inbox))
+    }
+
+    fn closed_error_locked(&self, inbox: &Inbox) -> Error {
         Error::new(
             ErrorKind::Closed,
             inbox
@@ -854,6 +1021,23 @@ impl Shared {
 
     /// Writes what is queued; sends our close frame once the queue has drained.
     fn flush(&self, io: &mut Io) {
+        self.write_out(io);
+        self.sync_unsent(io);
+    }
+
+    /// Publishes "everything accepted was written" for `flush_wait`, when that changes.
+    fn sync_unsent(&self, io: &mut Io) {
+        let unsent = io.queued > 0 && !matches!(io.phase, Phase::Done);
+        if unsent != io.unsent {
+            io.unsent = unsent;
+            lock(&self.inbox).unsent = unsent;
+            if !unsent {
+                self.changed.notify_all();
+            }
+        }
+    }
+
+    fn write_out(&self, io: &mut Io) {
         let (Phase::Open(ws) | Phase::Lingering(ws)) = &mut io.phase else {
             return;
         };
@@ -1090,11 +1274,12 @@ impl Driven for Shared {
     fn start(&self, rt: &Arc<Handle>) -> Next {
         let mut io = lock(&self.io);
         if let Phase::Idle = io.phase {
-            match self.target.ip {
-                Some(ip) => self.connect_next(&mut io, vec![SocketAddr::new(ip, self.target.port)]),
+            let (host, ip, port) = self.route.dial(&self.target);
+            match ip {
+                Some(ip) => self.connect_next(&mut io, vec![SocketAddr::new(ip, port)]),
                 None => {
                     io.phase = Phase::Resolving;
-                    rt.resolve(self.token, self.target.host.clone(), self.target.port);
+                    rt.resolve(self.token, host.to_string(), port);
                 }
             }
         }
@@ -1105,6 +1290,8 @@ impl Driven for Shared {
         let mut io = lock(&self.io);
         match &mut io.phase {
             Phase::Connecting { .. } => self.drive_connect(&mut io),
+            Phase::Tunneling(_) => self.drive_tunnel(&mut io),
+            Phase::Securing(_) => self.drive_tls(&mut io),
             Phase::Handshaking(_) => {
                 let Phase::Handshaking(hs) = std::mem::replace(&mut io.phase, Phase::Idle) else {
                     unreachable!("phase checked above")
@@ -1134,15 +1321,19 @@ impl Driven for Shared {
     fn resolved(&self, _rt: &Arc<Handle>, addrs: io::Result<Vec<SocketAddr>>) -> Next {
         let mut io = lock(&self.io);
         if let Phase::Resolving = io.phase {
+            let (host, ..) = self.route.dial(&self.target);
+            let host = match &self.route.proxy {
+                Some(p) => format!("`{host}` of the {}", p.describe()),
+                None => format!("`{host}`"),
+            };
             match addrs {
                 Ok(addrs) if !addrs.is_empty() => self.connect_next(&mut io, addrs),
                 Ok(_) => {
                     let err = Error::new(
                         ErrorKind::ConnectFailed,
                         format!(
-                            "cannot connect to {}: host `{}` resolved to no address",
-                            self.url(),
-                            self.target.host
+                            "cannot connect to {}: host {host} resolved to no address",
+                            self.url()
                         ),
                     );
                     self.finish(&mut io, Some(err));
@@ -1151,9 +1342,8 @@ impl Driven for Shared {
                     let err = Error::new(
                         ErrorKind::ConnectFailed,
                         format!(
-                            "cannot connect to {}: cannot resolve host `{}`: {e}",
-                            self.url(),
-                            self.target.host
+                            "cannot connect to {}: cannot resolve host {host}: {e}",
+                            self.url()
                         ),
                     );
                     self.finish(&mut io, Some(err));

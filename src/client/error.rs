@@ -24,6 +24,8 @@ pub enum ErrorKind {
     ConnectFailed,
     /// The HTTP upgrade was refused or invalid.
     HandshakeFailed,
+    /// The TLS handshake failed: the certificate was rejected, or no common TLS parameters.
+    TlsFailed,
     /// The connection broke without a close handshake (reset, EOF, silent peer).
     ConnectionLost,
     /// The peer violated the WebSocket protocol.

@@ -6,7 +6,10 @@
 mod connection;
 pub mod error;
 pub mod options;
+mod proxy;
+mod route;
 mod stream;
+mod tls;
 pub mod url;
 mod wait;
 
@@ -16,6 +19,7 @@ pub use options::Options;
 
 use crate::runtime::{Cmd, Live};
 use connection::Shared;
+use route::Route;
 use std::sync::Arc;
 use std::time::Duration;
 use url::Target;
@@ -32,7 +36,8 @@ pub enum Kind {
 /// The life of a connection, as the caller sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum State {
-    /// Resolving, connecting TCP, or waiting for the HTTP upgrade.
+    /// Resolving, connecting TCP, the proxy's CONNECT, the TLS handshake, or waiting for the
+    /// HTTP upgrade.
     Connecting,
     /// Open: messages flow both ways.
     Open,
@@ -61,7 +66,8 @@ pub struct Connection {
 
 impl Connection {
     /// Connects and blocks until the connection is open or has failed. The connect timeout
-    /// covers DNS resolution, the TCP connect and the HTTP upgrade together.
+    /// covers DNS resolution, the TCP connect, the proxy's CONNECT, the TLS handshake and the
+    /// HTTP upgrade together.
     pub fn connect(url: &str, options: Options) -> Result<Connection> {
         let c = Connection::connect_async(url, options)?;
         c.shared.wait_open()?;
@@ -73,8 +79,9 @@ impl Connection {
     /// reports the error once.
     pub fn connect_async(url: &str, options: Options) -> Result<Connection> {
         let target = Target::parse(url)?;
+        let route = Route::new(&target, &options)?;
         let live = Live::acquire()?;
-        let shared = Shared::new(target, options, Arc::clone(live.handle()));
+        let shared = Shared::new(target, options, route, Arc::clone(live.handle()));
         live.handle()
             .send(Cmd::Add(shared.token(), Arc::clone(&shared) as _));
         Ok(Connection {
@@ -96,6 +103,13 @@ impl Connection {
     /// connection ended; [`ErrorKind::ConnectionLost`] if writing failed just now.
     pub fn send(&self, data: &[u8], kind: Kind) -> Result<()> {
         self.shared.send(data, kind)
+    }
+
+    /// Waits until every message accepted by `send` so far has been written to the socket
+    /// (`None`: no limit). [`ErrorKind::Timeout`] if not within `timeout`; [`ErrorKind::Closed`]
+    /// if the connection is closing or closed.
+    pub fn flush(&self, timeout: Option<Duration>) -> Result<()> {
+        self.shared.flush_wait(timeout)
     }
 
     /// Receives one whole message into `buf`, waiting up to `timeout` (`None`: no limit;

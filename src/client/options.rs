@@ -4,8 +4,10 @@
 //! value a caller can pass reaches a panicking assert further down.
 
 use super::error::{Error, Result};
+use super::proxy::Proxy;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Largest value accepted for the size options: sizes must fit a C# `int` and a 32-bit `size_t`.
@@ -32,6 +34,28 @@ pub struct Options {
     /// Cap on received bytes waiting for `recv`; past it wsbridge stops reading the socket
     /// and TCP flow control slows the peer down. Default 8 MiB.
     pub recv_queue_max_bytes: usize,
+    /// TLS settings for `wss://` URLs.
+    pub tls: TlsOptions,
+    /// The HTTP proxy to tunnel through (`CONNECT`). `None`: the environment decides (see
+    /// `proxy_from_env`).
+    pub proxy: Option<Proxy>,
+    /// Take the proxy from `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` / `NO_PROXY` when
+    /// `proxy` is not set. Default `true`; `false` connects directly whatever the environment
+    /// says (a trainer on the LAN, a machine whose proxy variables are meant for other tools).
+    pub proxy_from_env: bool,
+}
+
+/// TLS settings (the `tls` object in JSON). They apply to `wss://` URLs only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsOptions {
+    /// PEM file of the CA certificates to trust instead of the system's (a private CA).
+    pub ca_file: Option<PathBuf>,
+    /// The name the server's certificate must carry, instead of the URL's host (connecting by
+    /// IP address, or through an alias). Also sent as SNI.
+    pub server_name: Option<String>,
+    /// Development only: accept any certificate (unknown CA, wrong name, expired). The traffic
+    /// is encrypted, but to whoever answers: anyone on the path can read and change it.
+    pub accept_invalid_certs: bool,
 }
 
 impl Default for Options {
@@ -45,6 +69,9 @@ impl Default for Options {
             pong_timeout: Duration::from_millis(20_000),
             send_queue_max_bytes: 8 << 20,
             recv_queue_max_bytes: 8 << 20,
+            tls: TlsOptions::default(),
+            proxy: None,
+            proxy_from_env: true,
         }
     }
 }
@@ -59,7 +86,13 @@ pub const OPTION_NAMES: &[&str] = &[
     "pong_timeout_ms",
     "send_queue_max_bytes",
     "recv_queue_max_bytes",
+    "tls",
+    "proxy",
+    "proxy_from_env",
 ];
+
+/// The keys accepted in the `tls` object.
+pub const TLS_OPTION_NAMES: &[&str] = &["ca_file", "server_name", "accept_invalid_certs"];
 
 /// Header names that wsbridge writes itself and a caller may not set.
 const RESERVED_HEADERS: &[&str] = &[
@@ -106,6 +139,9 @@ impl Options {
                 }
                 "send_queue_max_bytes" => o.send_queue_max_bytes = size(&key, field(&key, value)?)?,
                 "recv_queue_max_bytes" => o.recv_queue_max_bytes = size(&key, field(&key, value)?)?,
+                "tls" => o.tls = tls(field(&key, value)?)?,
+                "proxy" => o.proxy = Some(proxy(field(&key, value)?)?),
+                "proxy_from_env" => o.proxy_from_env = field(&key, value)?,
                 _ => {
                     return Err(Error::invalid(format!(
                         "unknown option `{key}` (known options: {})",
@@ -183,6 +219,49 @@ fn headers(map: Map<String, Value>) -> Result<Vec<(String, String)>> {
     Ok(out)
 }
 
+fn tls(map: Map<String, Value>) -> Result<TlsOptions> {
+    let mut t = TlsOptions::default();
+    for (key, value) in map {
+        let name = format!("tls.{key}");
+        match key.as_str() {
+            "ca_file" => {
+                let path: String = field(&name, value)?;
+                if path.is_empty() {
+                    return Err(Error::invalid("option `tls.ca_file` is an empty path"));
+                }
+                t.ca_file = Some(PathBuf::from(path));
+            }
+            "server_name" => {
+                let host: String = field(&name, value)?;
+                if rustls::pki_types::ServerName::try_from(host.as_str()).is_err() {
+                    return Err(Error::invalid(format!(
+                        "option `tls.server_name`: {host:?} is not a DNS name or an IP address"
+                    )));
+                }
+                t.server_name = Some(host);
+            }
+            "accept_invalid_certs" => t.accept_invalid_certs = field(&name, value)?,
+            _ => {
+                return Err(Error::invalid(format!(
+                    "unknown option `{name}` (known keys of `tls`: {})",
+                    TLS_OPTION_NAMES.join(", ")
+                )))
+            }
+        }
+    }
+    Ok(t)
+}
+
+fn proxy(url: String) -> Result<Proxy> {
+    if url.trim().is_empty() {
+        return Err(Error::invalid(
+            "option `proxy` is empty; leave it out, and set `proxy_from_env` to false to \
+             connect without any proxy",
+        ));
+    }
+    Proxy::parse(url.trim(), "option `proxy`")
+}
+
 fn subprotocols(list: Vec<String>) -> Result<Vec<String>> {
     for p in &list {
         let token_ok = !p.is_empty()
@@ -233,6 +312,33 @@ mod tests {
         assert_eq!(o.pong_timeout, Duration::from_millis(300));
         assert_eq!(o.send_queue_max_bytes, 4096);
         assert_eq!(o.recv_queue_max_bytes, 8192);
+    }
+
+    #[test]
+    fn tls_and_proxy_options_parse() {
+        let o = Options::from_json(
+            r#"{"tls": {"ca_file": "/etc/ca.pem", "server_name": "trainer.test",
+                        "accept_invalid_certs": true},
+                "proxy": "http://u:p@proxy:3128", "proxy_from_env": false}"#,
+        )
+        .unwrap();
+        assert_eq!(o.tls.ca_file, Some(PathBuf::from("/etc/ca.pem")));
+        assert_eq!(o.tls.server_name.as_deref(), Some("trainer.test"));
+        assert!(o.tls.accept_invalid_certs);
+        assert_eq!(o.proxy.unwrap().shown(), "http://u:****@proxy:3128");
+        assert!(!o.proxy_from_env);
+        assert!(Options::default().proxy_from_env);
+        assert!(err(r#"{"tls": {"cafile": "x"}}"#).contains("unknown option `tls.cafile`"));
+        assert!(err(r#"{"tls": {"ca_file": ""}}"#).contains("`tls.ca_file`"));
+        assert!(err(r#"{"tls": {"ca_file": 3}}"#).contains("`tls.ca_file`"));
+        assert!(err(r#"{"tls": {"server_name": "a b"}}"#).contains("`tls.server_name`"));
+        assert!(
+            err(r#"{"tls": {"accept_invalid_certs": 1}}"#).contains("`tls.accept_invalid_certs`")
+        );
+        assert!(err(r#"{"tls": true}"#).contains("`tls`"));
+        assert!(err(r#"{"proxy": ""}"#).contains("`proxy_from_env`"));
+        assert!(err(r#"{"proxy": "socks5://x:1"}"#).contains("option `proxy`"));
+        assert!(err(r#"{"proxy_from_env": "no"}"#).contains("`proxy_from_env`"));
     }
 
     fn err(json: &str) -> String {

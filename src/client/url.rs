@@ -67,11 +67,6 @@ impl Target {
             None if secure => 443,
             None => 80,
         };
-        if secure {
-            return Err(Error::invalid(format!(
-                "invalid URL {url:?}: wss:// (TLS) is not supported by this build of wsbridge"
-            )));
-        }
         Ok(Target {
             url: url.to_string(),
             uri,
@@ -105,6 +100,14 @@ mod tests {
         let t = Target::parse("ws://[::1]:9000/x").unwrap();
         assert_eq!(t.host, "::1");
         assert_eq!(t.ip, Some("::1".parse().unwrap()));
+    }
+
+    #[test]
+    fn wss_defaults_to_port_443() {
+        let t = Target::parse("wss://trainers.example.com/a/env/1?token=x").unwrap();
+        assert!(t.secure);
+        assert_eq!((t.host.as_str(), t.port), ("trainers.example.com", 443));
+        assert_eq!(Target::parse("wss://127.0.0.1:8443/").unwrap().port, 8443);
     }
 
     #[test]

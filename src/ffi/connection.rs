@@ -36,12 +36,15 @@ fn kind_code(kind: Kind) -> u32 {
 
 /// Opens a WebSocket connection and blocks until it is open or has failed.
 ///
-/// - `url`: NUL-terminated UTF-8, `ws://host[:port][/path][?query]`, e.g.
-///   `ws://127.0.0.1:8001/env/17`. The host may be a name, an IPv4 address or a bracketed IPv6
-///   address; the port defaults to 80. Copied; not kept.
+/// - `url`: NUL-terminated UTF-8, `ws://host[:port][/path][?query]`, or `wss://...` for TLS,
+///   e.g. `ws://127.0.0.1:8001/env/17`. The host may be a name, an IPv4 address or a bracketed
+///   IPv6 address; the port defaults to 80 (ws) or 443 (wss). Copied; not kept. Credentials go
+///   in a header (`headers`), or, where a platform cannot set headers, in the query
+///   (`wss://host/env/17?token=...`): use wss:// for either, so that they travel encrypted.
 /// - `options_json`: NULL or "" for the defaults, or a JSON object with any of these keys
 ///   (unknown keys are rejected with their name):
-///   - `connect_timeout_ms` (default 10000): bound on DNS, TCP connect and HTTP upgrade together.
+///   - `connect_timeout_ms` (default 10000): bound on DNS, TCP connect, the proxy's CONNECT, the
+///     TLS handshake and the HTTP upgrade together.
 ///   - `headers` (object of strings): extra upgrade request headers, e.g. `Authorization`.
 ///   - `subprotocols` (array of strings): offered in Sec-WebSocket-Protocol.
 ///   - `max_message_size` (default 16777216): largest message in either direction, in bytes.
@@ -52,16 +55,36 @@ fn kind_code(kind: Kind) -> u32 {
 ///     to the socket; past it wsb_send returns WSB_WOULD_BLOCK.
 ///   - `recv_queue_max_bytes` (default 8388608): received bytes waiting for wsb_recv; past it
 ///     wsbridge stops reading and TCP flow control slows the peer down.
+///   - `tls` (object; wss:// URLs only): trust settings. By default the server's certificate
+///     must chain to the operating system's root certificates (read once per process), or to
+///     the bundled Mozilla roots where the system has none, and carry the URL's host name.
+///     - `ca_file` (path): a PEM file of the CA certificates to trust instead (a private CA).
+///     - `server_name` (string): the name the certificate must carry, when the URL has an IP
+///       address or another alias; also sent as SNI.
+///     - `accept_invalid_certs` (default false): DEVELOPMENT ONLY. Any certificate is accepted
+///       (unknown CA, wrong name, expired): the traffic is encrypted, but anyone on the path can
+///       read and change it.
+///   - `proxy` (string): an HTTP proxy, `http://[user:password@]host[:port]` (port 80 by
+///     default; percent-encode `@`, `:` and `%` in the credentials). wsbridge asks it for a
+///     tunnel with CONNECT, with Basic authentication when the URL has credentials.
+///   - `proxy_from_env` (default true): without `proxy`, take the proxy from the environment
+///     as curl does: `https_proxy`/`HTTPS_PROXY` for wss://, `http_proxy`/`HTTP_PROXY` for
+///     ws://, then `all_proxy`/`ALL_PROXY`, except for hosts listed in `no_proxy`/`NO_PROXY`
+///     (names match their subdomains; IP addresses and CIDR blocks match IP hosts; `*` matches
+///     all). false connects directly whatever the environment says.
 ///
 ///   Whatever the game does, wsbridge answers the server's pings in the background, so a game
 ///   that does not call wsb_recv for a while (a loading screen) stays connected.
 /// - `out`: receives the handle on WSB_OK; untouched otherwise.
 ///
-/// Returns WSB_OK; WSB_INVALID_ARGUMENT (NULL `url` or `out`, malformed URL, bad option);
+/// Returns WSB_OK; WSB_INVALID_ARGUMENT (NULL `url` or `out`, malformed URL, bad option,
+/// unreadable `tls.ca_file`, malformed proxy environment variable);
 /// WSB_TIMEOUT (the connect timeout expired; the message says at which stage);
-/// WSB_CONNECT_FAILED (DNS or TCP failure, with the reason); WSB_HANDSHAKE_FAILED (the upgrade
-/// was refused, with the HTTP status and the start of the body); WSB_CONNECTION_LOST (the
-/// connection broke during the upgrade); WSB_INTERNAL.
+/// WSB_CONNECT_FAILED (DNS or TCP failure, or the proxy refused the tunnel, with the reason or
+/// the proxy's status line); WSB_TLS_FAILED (certificate rejected or TLS handshake failed, with
+/// the host and the reason); WSB_HANDSHAKE_FAILED (the upgrade was refused, with the HTTP status
+/// and the start of the body); WSB_CONNECTION_LOST (the connection broke during the TLS
+/// handshake or the upgrade); WSB_INTERNAL.
 ///
 /// Thread-safe. Release the handle with wsb_close.
 #[no_mangle]
@@ -86,9 +109,11 @@ pub extern "C" fn wsb_connect(
 /// Arguments are those of wsb_connect. The handle starts in WSB_STATE_CONNECTING. Messages sent
 /// while connecting are queued (within `send_queue_max_bytes`) and sent in order once the
 /// connection opens. Watch the outcome with wsb_state (OPEN, or CLOSED on failure) or wsb_recv:
-/// if the connection fails, the next wsb_recv reports the failure once (WSB_TIMEOUT for an
-/// expired connect timeout, WSB_CONNECT_FAILED, WSB_HANDSHAKE_FAILED ...) with its message, and
-/// later calls return WSB_CLOSED.
+/// if the connection fails, the next wsb_recv reports the failure once (WSB_CONNECT_FAILED,
+/// also for an expired connect timeout, whose message says "timed out" and at which stage;
+/// WSB_TLS_FAILED; WSB_HANDSHAKE_FAILED ...) with its message, and later calls return
+/// WSB_CLOSED. wsb_recv never reports a failed connect as WSB_TIMEOUT, which always means "no
+/// message yet".
 ///
 /// Returns WSB_OK (`*out` set), WSB_INVALID_ARGUMENT (URL or options rejected before any
 /// network activity), WSB_INTERNAL. Thread-safe. Release the handle with wsb_close, whatever
@@ -157,6 +182,27 @@ pub extern "C" fn wsb_send(h: wsb_handle, data: *const u8, len: usize, kind: u32
     })
 }
 
+/// Waits until every message accepted by wsb_send so far has been written to the socket (handed
+/// to the operating system), e.g. before a scene change, or to wait for room after
+/// WSB_WOULD_BLOCK instead of retrying blindly.
+///
+/// - `timeout_ms`: 0 only checks, -1 waits without limit, otherwise the longest wait in
+///   milliseconds. A connection still connecting counts as not flushed.
+///
+/// Returns WSB_OK (nothing is waiting in the send queue); WSB_TIMEOUT (some bytes are still
+/// queued, typically because the peer reads slower than the game sends); WSB_CLOSED (the
+/// connection is closing or closed: what was still queued will not be sent); WSB_INVALID_ARGUMENT
+/// (`timeout_ms` below -1); WSB_INVALID_HANDLE; WSB_INTERNAL. Thread-safe.
+#[no_mangle]
+pub extern "C" fn wsb_flush(h: wsb_handle, timeout_ms: i32) -> wsb_result {
+    boundary("wsb_flush", || {
+        let timeout = timeout_arg(timeout_ms, "timeout_ms")?;
+        let conn = handle::get(h)?;
+        conn.flush(timeout)?;
+        Ok(())
+    })
+}
+
 /// Receives one whole message (never a fragment).
 ///
 /// - `buf`, `cap`: where to copy the message; `buf` may be NULL when `cap` is 0 (to ask for the
@@ -174,9 +220,10 @@ pub extern "C" fn wsb_send(h: wsb_handle, data: *const u8, len: usize, kind: u32
 /// runs on another thread). The error that ended a connection is returned once, after the
 /// messages received before it, and WSB_CLOSED afterwards: WSB_CONNECTION_LOST,
 /// WSB_PROTOCOL_ERROR, WSB_MESSAGE_TOO_BIG (the peer sent a message over `max_message_size`), or
-/// for a handle from wsb_connect_async whose connect failed, that failure (WSB_TIMEOUT,
-/// WSB_CONNECT_FAILED, WSB_HANDSHAKE_FAILED). Also WSB_INVALID_ARGUMENT (NULL `out_len`, NULL
-/// `buf` with `cap` > 0, `timeout_ms` below -1), WSB_INVALID_HANDLE, WSB_INTERNAL.
+/// for a handle from wsb_connect_async whose connect failed, that failure (WSB_CONNECT_FAILED,
+/// including an expired connect timeout, WSB_TLS_FAILED, WSB_HANDSHAKE_FAILED). Also WSB_INVALID_ARGUMENT (NULL
+/// `out_len`, NULL `buf` with `cap` > 0, `timeout_ms` below -1), WSB_INVALID_HANDLE,
+/// WSB_INTERNAL.
 ///
 /// Thread-safe: may wait on one thread while others send; if several threads receive on one
 /// handle, each message goes to exactly one of them.

@@ -22,11 +22,15 @@ struct Slot {
 struct Table {
     slots: Vec<Slot>,
     free: Vec<u32>,
+    /// Generation of new slots: above every generation issued before `remove_all` released
+    /// the storage, so no earlier handle becomes valid again.
+    first_generation: u32,
 }
 
 static TABLE: RwLock<Table> = RwLock::new(Table {
     slots: Vec::new(),
     free: Vec::new(),
+    first_generation: 1,
 });
 
 fn read() -> std::sync::RwLockReadGuard<'static, Table> {
@@ -55,8 +59,9 @@ pub(crate) fn insert(conn: Connection) -> Result<wsb_handle, Failure> {
                     "too many open connections",
                 ));
             }
+            let generation = t.first_generation;
             t.slots.push(Slot {
-                generation: 1,
+                generation,
                 conn: None,
             });
             t.slots.len() - 1
@@ -108,15 +113,18 @@ pub(crate) fn remove(h: wsb_handle) -> Result<Arc<Connection>, Failure> {
 pub(crate) fn remove_all() -> Vec<Arc<Connection>> {
     let mut t = write();
     let mut out = Vec::new();
-    let mut freed = Vec::new();
-    for (i, slot) in t.slots.iter_mut().enumerate() {
+    for slot in t.slots.iter_mut() {
         if let Some(c) = slot.conn.take() {
             slot.generation = slot.generation.checked_add(1).unwrap_or(1);
-            freed.push(i as u32);
             out.push(c);
         }
     }
-    t.free.extend(freed);
+    // Every slot is empty now: release the storage (a library about to be unloaded must leave
+    // nothing on the heap), and number later slots above every generation issued so far.
+    let highest = t.slots.iter().map(|s| s.generation).max().unwrap_or(1);
+    t.first_generation = t.first_generation.max(highest);
+    t.slots = Vec::new();
+    t.free = Vec::new();
     out
 }
 

@@ -49,6 +49,7 @@ impl From<Error> for Failure {
             ErrorKind::MessageTooBig => WSB_MESSAGE_TOO_BIG,
             ErrorKind::ConnectFailed => WSB_CONNECT_FAILED,
             ErrorKind::HandshakeFailed => WSB_HANDSHAKE_FAILED,
+            ErrorKind::TlsFailed => WSB_TLS_FAILED,
             ErrorKind::ConnectionLost => WSB_CONNECTION_LOST,
             ErrorKind::ProtocolError => WSB_PROTOCOL_ERROR,
             ErrorKind::Internal => WSB_INTERNAL,

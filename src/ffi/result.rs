@@ -31,7 +31,8 @@ pub const WSB_INVALID_UTF8: wsb_result = 7;
 /// Outgoing: the message exceeds `max_message_size`, nothing was sent and the connection is
 /// unchanged. Incoming: the peer sent a larger message; the connection was closed with 1009.
 pub const WSB_MESSAGE_TOO_BIG: wsb_result = 8;
-/// DNS resolution or the TCP connection failed (the message has the OS or resolver reason).
+/// DNS resolution, the TCP connection, or the HTTP proxy's CONNECT failed (the message has the
+/// OS or resolver reason, or the proxy's status line, e.g. 407 for missing proxy credentials).
 pub const WSB_CONNECT_FAILED: wsb_result = 9;
 /// The server refused or botched the HTTP upgrade (the message has the HTTP status and the
 /// start of the response body, e.g. 404 for an unrouted path).
@@ -44,13 +45,20 @@ pub const WSB_CONNECTION_LOST: wsb_result = 11;
 pub const WSB_PROTOCOL_ERROR: wsb_result = 12;
 /// A bug in wsbridge (for instance a caught panic). The message says where.
 pub const WSB_INTERNAL: wsb_result = 13;
+/// The TLS handshake of a wss:// connection failed. The message names the host and the reason:
+/// the server's certificate is signed by an unknown CA (set `tls.ca_file` for a private CA), is
+/// not valid for the host name (`tls.server_name`), has expired or is not valid yet; or the
+/// server aborted the handshake, does not speak TLS on that port, or shares no TLS version with
+/// wsbridge. Retrying does not help: fix the certificate or the options.
+pub const WSB_TLS_FAILED: wsb_result = 14;
 
 /// Message kind: UTF-8 text.
 pub const WSB_TEXT: u32 = 1;
 /// Message kind: binary.
 pub const WSB_BINARY: u32 = 2;
 
-/// Connection state: resolving, connecting TCP, or waiting for the HTTP upgrade.
+/// Connection state: resolving, connecting TCP, the proxy's CONNECT, the TLS handshake, or
+/// waiting for the HTTP upgrade.
 pub const WSB_STATE_CONNECTING: u32 = 0;
 /// Connection state: open.
 pub const WSB_STATE_OPEN: u32 = 1;
@@ -80,6 +88,7 @@ pub extern "C" fn wsb_result_name(result: wsb_result) -> *const c_char {
         WSB_CONNECTION_LOST => b"WSB_CONNECTION_LOST\0",
         WSB_PROTOCOL_ERROR => b"WSB_PROTOCOL_ERROR\0",
         WSB_INTERNAL => b"WSB_INTERNAL\0",
+        WSB_TLS_FAILED => b"WSB_TLS_FAILED\0",
         _ => b"WSB_UNKNOWN\0",
     };
     name.as_ptr().cast()

@@ -121,11 +121,11 @@ static void test_version(void) {
                            "WSB_CLOSED", "WSB_INVALID_ARGUMENT", "WSB_INVALID_HANDLE",
                            "WSB_INVALID_UTF8", "WSB_MESSAGE_TOO_BIG", "WSB_CONNECT_FAILED",
                            "WSB_HANDSHAKE_FAILED", "WSB_CONNECTION_LOST", "WSB_PROTOCOL_ERROR",
-                           "WSB_INTERNAL"};
+                           "WSB_INTERNAL", "WSB_TLS_FAILED"};
     wsb_result codes[] = {WSB_OK, WSB_TIMEOUT, WSB_BUFFER_TOO_SMALL, WSB_WOULD_BLOCK, WSB_CLOSED,
                           WSB_INVALID_ARGUMENT, WSB_INVALID_HANDLE, WSB_INVALID_UTF8,
                           WSB_MESSAGE_TOO_BIG, WSB_CONNECT_FAILED, WSB_HANDSHAKE_FAILED,
-                          WSB_CONNECTION_LOST, WSB_PROTOCOL_ERROR, WSB_INTERNAL};
+                          WSB_CONNECTION_LOST, WSB_PROTOCOL_ERROR, WSB_INTERNAL, WSB_TLS_FAILED};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
         CHECK(strcmp(wsb_result_name(codes[i]), names[i]) == 0, "name of %u is %s", codes[i],
               wsb_result_name(codes[i]));
@@ -464,6 +464,51 @@ static void test_async_dead(void) {
     EXPECT(wsb_close(h, 1000, NULL, 1000), WSB_OK);
 }
 
+static void test_async_timeout(void) {
+    /* A connect that times out is reported by wsb_recv as WSB_CONNECT_FAILED, never as
+     * WSB_TIMEOUT, which a poller could not tell from "no message yet". */
+    int port;
+    int fd = silent_listener(&port);
+    char url[128];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/env/0", port);
+    wsb_handle h;
+    uint8_t buf[8];
+    size_t len;
+    EXPECT(wsb_connect_async(url, "{\"connect_timeout_ms\": 300}", &h), WSB_OK);
+    wsb_result r;
+    double t0 = now_ms();
+    while ((r = wsb_recv(h, buf, sizeof buf, &len, NULL, 100)) == WSB_TIMEOUT)
+        CHECK(now_ms() - t0 < 5000, "still WSB_TIMEOUT after 5 s");
+    EXPECT(r, WSB_CONNECT_FAILED);
+    CHECK(strstr(last_error(), "timed out after 300 ms"), "message: %s", last_error());
+    EXPECT(wsb_recv(h, buf, sizeof buf, &len, NULL, 0), WSB_CLOSED);
+    EXPECT(wsb_close(h, 1000, NULL, 0), WSB_OK);
+    close(fd);
+}
+
+static void test_flush(void) {
+    wsb_handle h;
+    uint8_t buf[4096];
+    size_t len;
+    memset(buf, 'f', sizeof buf);
+    EXPECT(echo_connect(&h, "/echo", NULL), WSB_OK);
+    EXPECT(wsb_flush(h, 0), WSB_OK); /* nothing queued */
+    for (int i = 0; i < 50; i++) EXPECT(wsb_send(h, buf, sizeof buf, WSB_BINARY), WSB_OK);
+    EXPECT(wsb_flush(h, 5000), WSB_OK);
+    for (int i = 0; i < 50; i++) EXPECT(wsb_recv(h, buf, sizeof buf, &len, NULL, 5000), WSB_OK);
+    EXPECT(wsb_flush(h, -2), WSB_INVALID_ARGUMENT);
+    EXPECT(wsb_flush(0, 0), WSB_INVALID_HANDLE);
+    EXPECT(wsb_close(h, 1000, NULL, 2000), WSB_OK);
+    /* Queued on a connection that then fails: flush reports that they will not be sent. */
+    char url[128];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/env/0", dead_port());
+    EXPECT(wsb_connect_async(url, NULL, &h), WSB_OK);
+    EXPECT(wsb_send(h, buf, 10, WSB_BINARY), WSB_OK);
+    EXPECT(wsb_flush(h, 5000), WSB_CLOSED);
+    CHECK(strstr(last_error(), "refused"), "message: %s", last_error());
+    EXPECT(wsb_close(h, 1000, NULL, 0), WSB_OK);
+}
+
 static void test_buffer_too_small(void) {
     wsb_handle h;
     uint8_t big[100], small[10];
@@ -619,6 +664,8 @@ static const struct {
     {"connect_refused", test_connect_refused},
     {"async_live", test_async_live},
     {"async_dead", test_async_dead},
+    {"async_timeout", test_async_timeout},
+    {"flush", test_flush},
     {"buffer_too_small", test_buffer_too_small},
     {"local_rejections", test_local_rejections},
     {"close_wakes_recv", test_close_wakes_recv},

@@ -1,0 +1,195 @@
+"""A Python ``websockets`` server that behaves like a trainer having a bad day.
+
+Routes, by path (anything else is answered with HTTP 404):
+
+- ``/status/<code>``: refuses the upgrade with that HTTP status and the body
+  ``refused with <code>``.
+- ``/echo...``: every message is sent back unchanged.
+- ``/partial-kill``: sends the text message ``complete``, then the first fragment of a message
+  that never ends, then kills its own process with SIGKILL (so it serves one such test).
+- ``/drop``: accepts the upgrade, then resets the TCP connection (no close frame).
+- ``/flood/<size>``: sends binary messages of ``<size>`` bytes, each starting with its 8-byte
+  big-endian sequence number, as fast as the client takes them, until the connection ends.
+- ``/stall/<id>``: reads the first message, then stops reading until ``/resume/<id>`` is
+  opened. Messages are binary, each starting with its 8-byte big-endian sequence number; the
+  text message ``END`` is answered with a JSON summary:
+  ``{"received": n, "in_order": bool, "problem": str | null}``.
+- ``/resume/<id>``: lets ``/stall/<id>`` read again; answers ``resumed``.
+- ``/big/<n>``: sends one binary message of ``n`` bytes (one frame).
+- ``/bigfrag/<n>``: sends one binary message of ``n`` bytes in four fragments.
+- ``/idle``: echo; meant for a game that stops calling recv while the server pings.
+- ``/report/<id>``: waits until the connection opened with the query ``?id=<id>`` has ended,
+  then sends ``{"code": ..., "reason": ...}`` (the close code and reason the client sent).
+
+Any route accepts ``?id=<id>`` to have its close code recorded for ``/report/<id>``.
+Prints ``PORT <n>`` once listening and exits when its standard input closes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import struct
+import sys
+from http import HTTPStatus
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+ROUTES = ("echo", "partial-kill", "drop", "flood", "stall", "resume", "big", "bigfrag", "idle", "report")
+
+records: dict[str, tuple[int | None, str | None]] = {}
+recorded = asyncio.Condition()
+resumes: dict[str, asyncio.Event] = {}
+
+
+def split(target: str) -> tuple[list[str], str | None]:
+    url = urlsplit(target)
+    return url.path.strip("/").split("/"), parse_qs(url.query).get("id", [None])[0]
+
+
+def process_request(connection: ServerConnection, request: Request) -> Response | None:
+    parts, _ = split(request.path)
+    if parts[0] == "status" and len(parts) == 2:
+        code = int(parts[1])
+        return connection.respond(HTTPStatus(code), f"refused with {code}\n")
+    if parts[0] not in ROUTES:
+        return connection.respond(HTTPStatus.NOT_FOUND, f"no route for {request.path}\n")
+    return None
+
+
+def resume_event(ident: str) -> asyncio.Event:
+    return resumes.setdefault(ident, asyncio.Event())
+
+
+async def echo(ws: ServerConnection) -> None:
+    async for message in ws:
+        await ws.send(message)
+
+
+async def partial_kill(ws: ServerConnection) -> None:
+    await ws.send("complete")
+
+    async def fragments():
+        yield "the first fragment of a message that never ends"
+        # The fragment has been written to the socket: the kernel sends it even after the
+        # process is gone, then closes the connection.
+        if ws.transport.get_write_buffer_size() != 0:
+            print("misbehave: the fragment is still buffered", file=sys.stderr, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    await ws.send(fragments())
+
+
+async def drop(ws: ServerConnection) -> None:
+    sock = ws.transport.get_extra_info("socket")
+    # Linger 0: close() sends a TCP reset instead of a FIN.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    ws.transport.abort()
+
+
+async def flood(ws: ServerConnection, size: int) -> None:
+    body = bytes(max(size - 8, 0))
+    seq = 0
+    while True:
+        await ws.send(struct.pack("!Q", seq) + body)
+        seq += 1
+
+
+async def stall(ws: ServerConnection, ident: str) -> None:
+    expected, problem = 0, None
+    first = True
+    async for message in ws:
+        if message == "END":
+            summary = {"received": expected, "in_order": problem is None, "problem": problem}
+            await ws.send(json.dumps(summary))
+            continue
+        seq = struct.unpack("!Q", message[:8])[0] if len(message) >= 8 else -1
+        if seq != expected and problem is None:
+            problem = f"message {expected} expected, got {seq}"
+        expected += 1
+        if first:
+            first = False
+            await resume_event(ident).wait()
+
+
+async def resume(ws: ServerConnection, ident: str) -> None:
+    resume_event(ident).set()
+    await ws.send("resumed")
+
+
+async def big(ws: ServerConnection, n: int, fragmented: bool) -> None:
+    if fragmented:
+        q = n // 4
+        await ws.send([bytes(q), bytes(q), bytes(q), bytes(n - 3 * q)])
+    else:
+        await ws.send(bytes(n))
+    await ws.wait_closed()
+
+
+async def report(ws: ServerConnection, ident: str) -> None:
+    async with recorded:
+        await asyncio.wait_for(recorded.wait_for(lambda: ident in records), 30)
+        code, reason = records[ident]
+    await ws.send(json.dumps({"code": code, "reason": reason}))
+
+
+async def handler(ws: ServerConnection) -> None:
+    parts, ident = split(ws.request.path)
+    route, arg = parts[0], parts[1] if len(parts) > 1 else ""
+    try:
+        if route in ("echo", "idle"):
+            await echo(ws)
+        elif route == "partial-kill":
+            await partial_kill(ws)
+        elif route == "drop":
+            await drop(ws)
+        elif route == "flood":
+            await flood(ws, int(arg))
+        elif route == "stall":
+            await stall(ws, arg)
+        elif route == "resume":
+            await resume(ws, arg)
+        elif route in ("big", "bigfrag"):
+            await big(ws, int(arg), route == "bigfrag")
+        elif route == "report":
+            await report(ws, arg)
+    except ConnectionClosed:
+        pass  # what the client sent is in close_code, recorded below
+    finally:
+        if ident is not None:
+            await ws.wait_closed()
+            async with recorded:
+                records[ident] = (ws.close_code, ws.close_reason)
+                recorded.notify_all()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ping-interval", type=float, default=20.0, help="0 disables pings")
+    parser.add_argument("--ping-timeout", type=float, default=20.0)
+    parser.add_argument("--max-size", type=int, default=2**20)
+    args = parser.parse_args()
+    async with serve(
+        handler,
+        "127.0.0.1",
+        0,
+        process_request=process_request,
+        compression=None,
+        ping_interval=args.ping_interval or None,
+        ping_timeout=args.ping_timeout,
+        max_size=args.max_size,
+    ) as server:
+        print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        os._exit(0)  # no graceful close of the connections a test left in a bad state
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
