@@ -45,7 +45,7 @@ def main() -> int:
     print("demo: trainer log (first lines):")
     for line in log.splitlines()[:6]:
         print(f"  {line}")
-    print("demo: " + ("FAILED" if failed else "done: C programs and the Python trainer talked through one port"))
+    print("demo: " + ("FAILED" if failed else "done: the seed programs and the Python trainer talked through one port"))
     return 1 if failed else 0
 
 

@@ -43,6 +43,8 @@ use tungstenite::{Bytes, Message, Utf8Bytes};
 const READ_BUFFER_SIZE: usize = 16 * 1024;
 /// How long a connection that has been closed (or failed) waits for the peer to close TCP.
 const LINGER: Duration = Duration::from_millis(1000);
+/// The reason tungstenite puts in its 1002 reply to a close code the protocol forbids.
+const FORBIDDEN_CLOSE_CODE_REPLY: &str = "Protocol violation";
 /// How much of a refused upgrade's body is quoted in the error message.
 const BODY_QUOTE: usize = 200;
 
@@ -127,6 +129,8 @@ struct Inbox {
     opened: bool,
     /// Mirror of `Io::queued > 0`, for `flush` to wait on (updated only when it changes).
     unsent: bool,
+    /// The socket is closed (`Phase::Done`): what `close` waits for.
+    socket_gone: bool,
 }
 
 /// The part of a connection shared between the caller's threads and the I/O thread.
@@ -229,6 +233,7 @@ impl Shared {
                 subprotocol: None,
                 opened: false,
                 unsent: false,
+                socket_gone: false,
             }),
             changed: Condvar::new(),
             reader: AtomicBool::new(false),
@@ -450,11 +455,11 @@ impl Shared {
                     self.flush(&mut io);
                     self.pump(&mut io);
                 }
-                Phase::Open(_) if io.closing_locally => {}
-                Phase::Open(_) | Phase::Lingering(_) => {
-                    // The peer closed already, or the connection failed: nothing to negotiate.
-                    self.finish(&mut io, None);
-                }
+                // Our close is already under way (another thread), or the peer closed, or the
+                // connection failed with a close frame sent: nothing to negotiate, but the
+                // linger (bounded, see `LINGER`) lets the peer read our last frame before TCP
+                // ends; dropping now could turn it into a reset.
+                Phase::Open(_) | Phase::Lingering(_) => {}
                 connecting!() => {
                     self.finish(&mut io, None);
                     lock(&self.inbox).closed_because = Some(format!(
@@ -469,17 +474,13 @@ impl Shared {
         }
         self.waker.wake();
         let mut inbox = lock(&self.inbox);
-        while inbox.state != State::Closed {
+        while !inbox.socket_gone {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 drop(inbox);
                 let mut io = lock(&self.io);
-                // Timed out, unless the socket is gone or the peer's close reply arrived
-                // (then only the end of TCP is missing, and the handshake did complete).
-                let timed_out = match &io.phase {
-                    Phase::Done => false,
-                    Phase::Open(ws) => ws.can_read(),
-                    _ => true,
-                };
+                // Timed out only if our close frame is still unanswered; once the peer's close
+                // frame arrived (or the connection had failed), only the end of TCP is missing.
+                let timed_out = matches!(&io.phase, Phase::Open(ws) if ws.can_read());
                 self.finish(&mut io, None);
                 self.poke_if_needed(&mut io);
                 if timed_out {
@@ -497,11 +498,6 @@ impl Shared {
             }
             inbox = wait_until(&self.changed, inbox, deadline);
         }
-        drop(inbox);
-        // Closed for the user; make sure the socket is gone too (a peer close may still linger).
-        let mut io = lock(&self.io);
-        self.finish(&mut io, None);
-        self.poke_if_needed(&mut io);
         Ok(())
     }
 
@@ -648,6 +644,7 @@ impl Shared {
         io.close_by = None;
         io.poke = true;
         let mut inbox = lock(&self.inbox);
+        inbox.socket_gone = true;
         if inbox.state != State::Closed {
             if let Some(e) = ending {
                 inbox.closed_because = Some(format!("connection closed: {}", e.message()));
@@ -1097,18 +1094,35 @@ impl Shared {
                                 reason: String::new(),
                             },
                         };
-                        let because = format!(
-                            "{} closed the connection with code {} {:?}",
-                            self.url(),
-                            status.code,
-                            status.reason
-                        );
+                        // tungstenite answers a close code the protocol forbids (e.g. 999,
+                        // 1005) with 1002 and hands us that reply instead of the peer's frame.
+                        let forbidden =
+                            status.code == 1002 && status.reason == FORBIDDEN_CLOSE_CODE_REPLY;
+                        let because = if forbidden {
+                            format!(
+                                "connection to {}: protocol violation by the peer: its close \
+                                 frame carried a close code the protocol forbids; closed the \
+                                 connection with 1002",
+                                self.url()
+                            )
+                        } else {
+                            format!(
+                                "{} closed the connection with code {} {:?}",
+                                self.url(),
+                                status.code,
+                                status.reason
+                            )
+                        };
                         io.close_by = Some(Instant::now() + LINGER);
                         io.next_ping = None;
                         io.silence_deadline = None;
                         io.poke = true;
                         self.set_state(State::Closed, |inbox| {
                             inbox.peer_close = Some(status);
+                            if forbidden {
+                                inbox.ending =
+                                    Some(Error::new(ErrorKind::ProtocolError, because.clone()));
+                            }
                             inbox.closed_because = Some(because);
                         });
                     }

@@ -88,9 +88,12 @@ fn shared_config(options: &TlsOptions) -> Result<(Arc<ClientConfig>, Arc<str>)> 
         return Ok((Arc::clone(config), Arc::clone(trust)));
     }
     // Built outside the lock: reading the system store takes milliseconds. Two threads racing
-    // here build the same thing twice, which is harmless.
+    // here build the same thing twice; the first one stored is the one everybody shares.
     let (config, trust) = build(&key)?;
     let mut configs = lock(&CONFIGS);
+    if let Some((_, config, trust)) = configs.iter().find(|(k, ..)| *k == key) {
+        return Ok((Arc::clone(config), Arc::clone(trust)));
+    }
     if configs.len() >= MAX_CONFIGS {
         configs.remove(0);
     }

@@ -1,0 +1,182 @@
+/*
+ * Flow control: a trainer that floods a game that does not read, and a trainer that stops
+ * reading while the game keeps sending. Memory is read from /proc/self/status.
+ *
+ * Server: WSB_MISBEHAVE_PORT (tests/servers/misbehave.py).
+ */
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MSG (64 * 1024)
+/* Allocator and bookkeeping slack on top of what the caps allow. */
+#define SLACK_KIB (4 * 1024)
+
+static uint64_t seq_of(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
+    return v;
+}
+
+static void put_seq(uint8_t *p, uint64_t v) {
+    for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
+}
+
+/* RSS in KiB after one connection has come and gone, so that the library's code and the
+ * background thread's stack are already in memory and only queues count in what follows. */
+static long warm_rss(void) {
+    char url[256];
+    wsb_handle h;
+    url_for(url, sizeof url, "WSB_MISBEHAVE_PORT", "/echo");
+    if (wsb_connect(url, NULL, &h) == WSB_OK) wsb_close(h, 1000, NULL, 2000);
+    return proc_kib("VmRSS");
+}
+
+/* Connects to the flooding server with a receive queue of `cap` bytes. */
+static wsb_result connect_flood(wsb_handle *h, long cap) {
+    char url[256], path[64], options[128];
+    snprintf(path, sizeof path, "/flood/%d", MSG);
+    url_for(url, sizeof url, "WSB_MISBEHAVE_PORT", path);
+    snprintf(options, sizeof options, "{\"recv_queue_max_bytes\": %ld}", cap);
+    return wsb_connect(url, options, h);
+}
+
+/* The scenario: the game is busy elsewhere for up to `idle_ms` while the flood goes on. Samples
+ * RSS every 50 ms and returns the peak growth over `before` (KiB); stops early once it reaches
+ * `enough` (0: never). */
+static long watch_rss(long before, int idle_ms, long enough) {
+    long peak = before;
+    for (int t = 0; t < idle_ms && (enough == 0 || peak - before < enough); t += 50) {
+        pass_time_ms(50);
+        long now = proc_kib("VmRSS");
+        if (now > peak) peak = now;
+    }
+    return peak - before;
+}
+
+/* The server sends 64 KiB messages as fast as it can while the game does not read for
+ * IDLE_MS. RSS must stay within recv_queue_max_bytes (plus one message being read and some
+ * slack); then every message arrives, numbered without a gap, and the flood goes on. */
+void case_flood(int argc, char **argv) {
+    CHECK(argc == 2, "usage: flood CAP_BYTES IDLE_MS");
+    long cap = atol(argv[0]);
+    int idle = atoi(argv[1]);
+    static uint8_t buf[MSG];
+    size_t len;
+    wsb_handle h;
+    long before = warm_rss(); /* before the connect: the flood starts with the upgrade */
+    EXPECT(connect_flood(&h, cap), WSB_OK);
+    long grown = watch_rss(before, idle, 0), bound = (cap + 2 * MSG) / 1024 + SLACK_KIB;
+    printf("flood: recv_queue_max_bytes %ld KiB, RSS %ld KiB before, peak +%ld KiB while not reading "
+           "(bound %ld KiB)\n",
+           cap / 1024, before, grown, bound);
+    CHECK(grown <= bound, "RSS grew by %ld KiB, bound %ld KiB", grown, bound);
+    /* The queue held about `cap` bytes; read twice that: the flow resumed, nothing was lost. */
+    uint64_t want = 0;
+    long total = 0;
+    while (total < 2 * cap + 2 * MSG) {
+        EXPECT(wsb_recv(h, buf, sizeof buf, &len, NULL, 10000), WSB_OK);
+        CHECK(len == MSG && seq_of(buf) == want, "message %llu: %zu bytes, number %llu",
+              (unsigned long long)want, len, (unsigned long long)seq_of(buf));
+        want++;
+        total += (long)len;
+    }
+    EXPECT_WITHIN(wsb_close(h, 1000, NULL, 2000), WSB_OK, 2000 + MARGIN_MS);
+}
+
+/* The control for `flood`: with a cap above what the idle time lets arrive, RSS does grow
+ * by many megabytes, so the bound above measures something real. */
+void case_flood_control(int argc, char **argv) {
+    CHECK(argc == 2, "usage: flood_control MIN_GROWTH_KIB IDLE_MS");
+    long min_growth = atol(argv[0]);
+    int idle = atoi(argv[1]);
+    wsb_handle h;
+    long before = warm_rss();
+    EXPECT(connect_flood(&h, 1L << 30), WSB_OK);
+    long grown = watch_rss(before, idle, min_growth);
+    printf("flood_control: with a 1 GiB cap RSS grew by %ld KiB\n", grown);
+    CHECK(grown >= min_growth, "RSS grew by %ld KiB only", grown);
+    /* Dropped at once, queue and all: TIMEOUT, or OK if the close reply came in that call. */
+    wsb_result r = wsb_close(h, 1000, NULL, 0);
+    CHECK(r == WSB_OK || r == WSB_TIMEOUT, "wsb_close returned %s: %s", wsb_result_name(r), last_error());
+}
+
+/* The trainer reads one message and stops reading. The game sends numbered 64 KiB messages
+ * until WSB_WOULD_BLOCK and wsb_flush cannot finish; retries get WSB_WOULD_BLOCK too (not
+ * queued); RSS stays within the send cap. Then the trainer resumes, the game sends the rest (retrying when told to), and
+ * the trainer reports every message that got WSB_OK exactly once, in order. */
+void case_backpressure(int argc, char **argv) {
+    CHECK(argc == 2, "usage: backpressure SEND_CAP_BYTES TOTAL_MESSAGES");
+    long cap = atol(argv[0]);
+    long total = atol(argv[1]);
+    char id[64], path[128], url[256], options[128], reply[512];
+    unique_id(id, sizeof id, "stall");
+    snprintf(path, sizeof path, "/stall/%s", id);
+    url_for(url, sizeof url, "WSB_MISBEHAVE_PORT", path);
+    snprintf(options, sizeof options, "{\"send_queue_max_bytes\": %ld, \"ping_interval_ms\": 0}", cap);
+    static uint8_t msg[MSG];
+    memset(msg, 0xab, sizeof msg);
+    size_t len;
+    wsb_handle h;
+    long before = warm_rss();
+    EXPECT(wsb_connect(url, options, &h), WSB_OK);
+    uint64_t accepted = 0;
+    wsb_result r = WSB_OK;
+    /* Until the trainer's buffers, the kernel's and the send queue are all full: a refusal,
+     * and a flush that cannot finish (the kernel buffers may still grow for a while). */
+    long refused = 0;
+    for (;;) {
+        put_seq(msg, accepted);
+        r = wsb_send(h, msg, sizeof msg, WSB_BINARY);
+        if (r == WSB_OK) {
+            accepted++;
+            CHECK(accepted < 100000, "100000 messages accepted from a trainer that does not read");
+            continue;
+        }
+        CHECK(r == WSB_WOULD_BLOCK, "send returned %s after %llu messages: %s", wsb_result_name(r),
+              (unsigned long long)accepted, last_error());
+        CHECK(error_has("send_queue_max_bytes") && error_has("not queued"), "message: %s", last_error());
+        refused++;
+        r = wsb_flush(h, 300);
+        if (r == WSB_TIMEOUT) break;
+        EXPECT(r, WSB_OK);
+    }
+    long grown = proc_kib("VmRSS") - before, bound = (cap + MSG) / 1024 + SLACK_KIB;
+    printf("backpressure: stalled after %llu messages (%llu KiB) and %ld refusals, RSS +%ld KiB (bound %ld KiB)\n",
+           (unsigned long long)accepted, (unsigned long long)accepted * MSG / 1024, refused, grown, bound);
+    CHECK(grown <= bound, "RSS grew by %ld KiB, bound %ld KiB", grown, bound);
+    /* Retrying while the trainer still does not read: refused each time, never queued. */
+    for (int i = 0; i < 20; i++) EXPECT(wsb_send(h, msg, sizeof msg, WSB_BINARY), WSB_WOULD_BLOCK);
+
+    snprintf(path, sizeof path, "/resume/%s", id);
+    url_for(url, sizeof url, "WSB_MISBEHAVE_PORT", path);
+    CHECK(fetch_text(url, reply, sizeof reply) && strcmp(reply, "resumed") == 0, "resume: %s", last_error());
+    long refusals = 0;
+    CHECK((long)accepted < total, "%llu messages went out before the trainer resumed; raise TOTAL_MESSAGES",
+          (unsigned long long)accepted);
+    while ((long)accepted < total) {
+        put_seq(msg, accepted);
+        r = wsb_send(h, msg, sizeof msg, WSB_BINARY);
+        if (r == WSB_OK) {
+            accepted++;
+        } else {
+            CHECK(r == WSB_WOULD_BLOCK, "send %llu: %s %s", (unsigned long long)accepted, wsb_result_name(r),
+                  last_error());
+            refusals++;
+            /* Wait for room, as a game would before a scene change, then retry. */
+            EXPECT(wsb_flush(h, 30000), WSB_OK);
+        }
+    }
+    EXPECT(wsb_send(h, (const uint8_t *)"END", 3, WSB_TEXT), WSB_OK);
+    EXPECT(wsb_recv(h, (uint8_t *)reply, sizeof reply - 1, &len, NULL, 30000), WSB_OK);
+    reply[len] = '\0';
+    char want[128];
+    snprintf(want, sizeof want, "\"received\": %llu, \"in_order\": true", (unsigned long long)accepted);
+    CHECK(strstr(reply, want), "the trainer reports %s; %llu messages got WSB_OK", reply,
+          (unsigned long long)accepted);
+    printf("backpressure: %llu messages accepted, all received once in order (%ld refusals, each "
+           "followed by wsb_flush, while draining)\n",
+           (unsigned long long)accepted, refusals);
+    EXPECT(wsb_close(h, 1000, NULL, 5000), WSB_OK);
+}

@@ -1,0 +1,16 @@
+/*
+ * What a C test program can read about its own process: memory from /proc/self/status, its
+ * threads and its open descriptors. Used by the fault cases and by dlopen_test (which does
+ * not link the library, so this file must not call it).
+ */
+#ifndef WSB_FAULT_PROC_H
+#define WSB_FAULT_PROC_H
+
+/* A field of /proc/self/status in KiB ("VmRSS", "VmHWM"); -1 if absent. */
+long proc_kib(const char *field);
+int count_threads(void);
+/* The thread count to compare with later: any sanitizer helper thread already started. */
+int baseline_threads(void);
+int count_fds(void);
+
+#endif
