@@ -1,0 +1,304 @@
+//! Receiving: reading the socket into the inbox (`pump`), and handing messages out (`recv`).
+//!
+//! A `recv` that has to wait polls the socket on its own thread (see `wait.rs`): the I/O thread
+//! leaves reading to it meanwhile, so a lockstep round trip costs no thread hop.
+
+use super::*;
+
+impl Shared {
+    pub(crate) fn recv(
+        &self,
+        buf: &mut [u8],
+        timeout: Option<Duration>,
+    ) -> std::result::Result<(usize, Kind), RecvError> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut pumped = false;
+        loop {
+            if let Some(done) = self.take_message(buf) {
+                return done;
+            }
+            if !pumped {
+                // Read whatever already waits in the socket; cheap when there is nothing.
+                self.pump_from_user();
+                pumped = true;
+                continue;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(RecvError::Other(Error::new(
+                    ErrorKind::Timeout,
+                    "no message arrived within the timeout",
+                )));
+            }
+            pumped = false;
+            if !self.wait_on_socket(deadline) {
+                self.wait_on_inbox(deadline);
+            }
+        }
+    }
+
+    /// Hands out the next message, the ending error, or `Closed`; `None` if there is nothing.
+    pub(super) fn take_message(
+        &self,
+        buf: &mut [u8],
+    ) -> Option<std::result::Result<(usize, Kind), RecvError>> {
+        let mut inbox = lock(&self.inbox);
+        if let Some(front) = inbox.messages.front() {
+            let (kind, data) = kind_of(front).expect("only data messages are queued");
+            let n = data.len();
+            if n > buf.len() {
+                return Some(Err(RecvError::TooSmall(TooSmall {
+                    needed: n,
+                    kind,
+                    error: Error::new(
+                        ErrorKind::BufferTooSmall,
+                        format!(
+                            "the next message has {n} bytes but the buffer holds {}; \
+                             it stays queued",
+                            buf.len()
+                        ),
+                    ),
+                })));
+            }
+            buf[..n].copy_from_slice(data);
+            inbox.messages.pop_front();
+            inbox.bytes -= n;
+            let resume = inbox.paused && inbox.bytes < self.options.recv_queue_max_bytes;
+            if resume {
+                inbox.paused = false;
+            }
+            drop(inbox);
+            if resume {
+                self.pump_from_user();
+            }
+            return Some(Ok((n, kind)));
+        }
+        if let Some(e) = inbox.ending.take() {
+            // For `recv`, a timeout means "no message yet, the connection is fine": a connect
+            // that timed out ended the connection, so it is reported as a connect failure.
+            let e = match e.kind() {
+                ErrorKind::Timeout => Error::new(ErrorKind::ConnectFailed, e.message().to_string()),
+                _ => e,
+            };
+            return Some(Err(e.into()));
+        }
+        match inbox.state {
+            State::Closed | State::Closing => Some(Err(RecvError::Other(Error::new(
+                ErrorKind::Closed,
+                inbox
+                    .closed_because
+                    .clone()
+                    .unwrap_or_else(|| format!("connection to {} is closed", self.url())),
+            )))),
+            State::Connecting | State::Open => None,
+        }
+    }
+
+    pub(super) fn pump_from_user(&self) {
+        let mut io = lock(&self.io);
+        self.pump(&mut io);
+        self.poke_if_needed(&mut io);
+    }
+
+    /// Waits by polling the socket on this thread (see `wait.rs`). `false` if not possible now
+    /// (not open, another thread is already polling, or no direct wait on this platform).
+    pub(super) fn wait_on_socket(&self, deadline: Option<Instant>) -> bool {
+        let fd = self.fd.load(Ordering::Acquire);
+        if fd == wait::NO_FD
+            || self
+                .reader
+                .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+        {
+            return false;
+        }
+        // With the flag set the I/O thread no longer reads; read once more under the lock so
+        // nothing it read just before is missed, then poll only if there is still nothing.
+        self.pump_from_user();
+        let idle = {
+            let inbox = lock(&self.inbox);
+            inbox.messages.is_empty() && inbox.ending.is_none() && inbox.state == State::Open
+        };
+        let waited = !idle || self.waker.wait(fd, deadline);
+        self.reader.store(false, Ordering::Release);
+        // The I/O thread skipped any readiness edge that came while the flag was set: read
+        // what it left, or nobody may read it (e.g. a close reply when `close` woke us).
+        self.pump_from_user();
+        waited
+    }
+
+    pub(super) fn wait_on_inbox(&self, deadline: Option<Instant>) {
+        let inbox = lock(&self.inbox);
+        if inbox.messages.is_empty()
+            && inbox.ending.is_none()
+            && matches!(inbox.state, State::Open | State::Connecting)
+        {
+            drop(wait_until(&self.changed, inbox, deadline));
+        }
+    }
+
+    /// Reads everything the socket has (up to the receive cap) and queues the messages.
+    pub(super) fn pump(&self, io: &mut Io) {
+        let mut got = false;
+        loop {
+            let closing = io.closing_locally;
+            let Phase::Open(ws) = &mut io.phase else {
+                break;
+            };
+            if !closing {
+                let mut inbox = lock(&self.inbox);
+                if inbox.bytes >= self.options.recv_queue_max_bytes {
+                    inbox.paused = true;
+                    break;
+                }
+            }
+            match ws.read() {
+                Ok(m @ (Message::Text(_) | Message::Binary(_))) => {
+                    if !closing {
+                        let n = kind_of(&m).map_or(0, |(_, d)| d.len());
+                        let mut inbox = lock(&self.inbox);
+                        inbox.bytes += n;
+                        inbox.messages.push_back(m);
+                        got = true;
+                    }
+                }
+                Ok(Message::Close(frame)) => {
+                    if !closing && io.close_by.is_none() {
+                        // The peer closes: tungstenite queued our reply; wait for TCP to end.
+                        let status = match frame {
+                            Some(f) => CloseStatus {
+                                code: f.code.into(),
+                                reason: f.reason.to_string(),
+                            },
+                            None => CloseStatus {
+                                code: 1005,
+                                reason: String::new(),
+                            },
+                        };
+                        // tungstenite answers a close code the protocol forbids (e.g. 999,
+                        // 1005) with 1002 and hands us that reply instead of the peer's frame.
+                        let forbidden =
+                            status.code == 1002 && status.reason == FORBIDDEN_CLOSE_CODE_REPLY;
+                        let because = if forbidden {
+                            format!(
+                                "connection to {}: protocol violation by the peer: its close \
+                                 frame carried a close code the protocol forbids; closed the \
+                                 connection with 1002",
+                                self.url()
+                            )
+                        } else {
+                            format!(
+                                "{} closed the connection with code {} {:?}",
+                                self.url(),
+                                status.code,
+                                status.reason
+                            )
+                        };
+                        io.close_by = Some(Instant::now() + LINGER);
+                        io.next_ping = None;
+                        io.silence_deadline = None;
+                        io.poke = true;
+                        self.set_state(State::Closed, |inbox| {
+                            inbox.peer_close = Some(status);
+                            if forbidden {
+                                inbox.ending =
+                                    Some(Error::new(ErrorKind::ProtocolError, because.clone()));
+                            }
+                            inbox.closed_because = Some(because);
+                        });
+                    }
+                }
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
+                    self.finish(io, None);
+                    break;
+                }
+                Err(e) => {
+                    self.fail_read(io, e);
+                    break;
+                }
+            }
+        }
+        if let Phase::Lingering(ws) = &mut io.phase {
+            let mut sink = [0u8; 4096];
+            loop {
+                match ws.get_mut().read(&mut sink) {
+                    Ok(0) => break self.finish(io, None),
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(_) => break self.finish(io, None),
+                }
+            }
+        }
+        self.flush(io);
+        if got {
+            self.changed.notify_all();
+        }
+    }
+
+    /// A read error ended the connection: classify it, and send the close code it calls for.
+    pub(super) fn fail_read(&self, io: &mut Io, e: tungstenite::Error) {
+        use tungstenite::error::{CapacityError, ProtocolError};
+        let (kind, code, what) = match e {
+            tungstenite::Error::Capacity(CapacityError::MessageTooLong { size, max_size }) => (
+                ErrorKind::MessageTooBig,
+                CloseCode::Size,
+                format!(
+                    "received a message of {size} bytes, larger than max_message_size \
+                     ({max_size} bytes); closed the connection with 1009"
+                ),
+            ),
+            tungstenite::Error::Capacity(c) => (
+                ErrorKind::MessageTooBig,
+                CloseCode::Size,
+                format!("{c}; closed the connection with 1009"),
+            ),
+            tungstenite::Error::Utf8(_) => (
+                ErrorKind::ProtocolError,
+                CloseCode::Invalid,
+                "received a text message that is not valid UTF-8; closed the connection with 1007"
+                    .to_string(),
+            ),
+            tungstenite::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+                let err = self.lost("the peer closed TCP without a close handshake");
+                return self.finish(io, Some(err));
+            }
+            tungstenite::Error::Io(e) => {
+                let err = self.lost(&e.to_string());
+                return self.finish(io, Some(err));
+            }
+            tungstenite::Error::Protocol(p) => (
+                ErrorKind::ProtocolError,
+                CloseCode::Protocol,
+                format!("protocol violation by the peer: {p}; closed the connection with 1002"),
+            ),
+            other => (
+                ErrorKind::ProtocolError,
+                CloseCode::Protocol,
+                format!("protocol violation by the peer: {other}; closed the connection with 1002"),
+            ),
+        };
+        let err = Error::new(kind, format!("connection to {}: {what}", self.url()));
+        let Phase::Open(mut ws) = std::mem::replace(&mut io.phase, Phase::Idle) else {
+            unreachable!("fail_read is only called while open")
+        };
+        let _ = ws.close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(""),
+        }));
+        let _ = ws.get_ref().tcp().shutdown(Shutdown::Write);
+        io.phase = Phase::Lingering(ws);
+        io.close_by = Some(Instant::now() + LINGER);
+        io.next_ping = None;
+        io.silence_deadline = None;
+        io.poke = true;
+        let mut inbox = lock(&self.inbox);
+        inbox.closed_because = Some(format!("connection closed: {}", err.message()));
+        inbox.ending = Some(err);
+        inbox.state = State::Closed;
+        drop(inbox);
+        self.fd.store(wait::NO_FD, Ordering::Release);
+        self.changed.notify_all();
+        self.waker.wake();
+    }
+}
