@@ -5,6 +5,7 @@
 
 mod connection;
 pub mod error;
+mod frame;
 pub mod options;
 mod proxy;
 mod route;

@@ -33,6 +33,11 @@ mod imp {
                 .as_ref()
         }
 
+        /// Creates the wake pipe if needed; `false` if it cannot be created (no direct wait).
+        pub fn available(&self) -> bool {
+            self.pair().is_some()
+        }
+
         /// Interrupts a `wait` in progress (or the next one, which then returns at once).
         pub fn wake(&self) {
             if let Some(Some((_, w))) = self.pair.get() {
@@ -94,6 +99,10 @@ mod imp {
     pub struct Waker;
 
     impl Waker {
+        pub fn available(&self) -> bool {
+            false
+        }
+
         pub fn wake(&self) {}
 
         pub fn wait(&self, _fd: Fd, _deadline: Option<Instant>) -> bool {

@@ -382,6 +382,12 @@ static void test_keepalive(void) {
     url_for(url, sizeof url, "WSB_KEEPALIVE_PORT", "/echo/idle");
     wsb_handle h;
     EXPECT(wsb_connect(url, "{\"ping_interval_ms\": 0}", &h), WSB_OK);
+    /* A lockstep exchange first: a waiting wsb_recv reads the socket itself and the I/O thread
+     * leaves reading to it for a while; it must take reading back when the game stops. */
+    uint8_t first[8];
+    size_t first_len;
+    EXPECT(wsb_send(h, (const uint8_t *)"hi", 2, WSB_TEXT), WSB_OK);
+    EXPECT(wsb_recv(h, first, sizeof first, &first_len, NULL, 5000), WSB_OK);
     sleep(5); /* the scenario itself: a game that does not call wsb_recv */
     uint32_t state;
     EXPECT(wsb_state(h, &state), WSB_OK);

@@ -13,6 +13,9 @@ impl Shared {
             match &io.phase {
                 Phase::Open(ws) if ws.can_write() && !io.closing_locally => {
                     io.closing_locally = true;
+                    // The I/O thread reads the close reply.
+                    io.read_parked = false;
+                    self.update_interest(&mut io);
                     // No `close_by`: this call enforces its own deadline below, so that it
                     // can tell a completed close handshake from one that timed out.
                     io.close_frame = Some(frame);
@@ -26,7 +29,10 @@ impl Shared {
                 // connection failed with a close frame sent: nothing to negotiate, but the
                 // linger (bounded, see `LINGER`) lets the peer read our last frame before TCP
                 // ends; dropping now could turn it into a reset.
-                Phase::Open(_) | Phase::Lingering(_) => {}
+                Phase::Open(_) | Phase::Lingering(_) => {
+                    io.read_parked = false;
+                    self.update_interest(&mut io);
+                }
                 connecting!() => {
                     self.finish(&mut io, None);
                     lock(&self.inbox).closed_because = Some(format!(
@@ -63,7 +69,7 @@ impl Shared {
                 }
                 return Ok(());
             }
-            inbox = wait_until(&self.changed, inbox, deadline);
+            inbox = self.wait_changed(inbox, deadline);
         }
         Ok(())
     }

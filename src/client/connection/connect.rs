@@ -35,7 +35,7 @@ impl Shared {
                 inbox = lock(&self.inbox);
                 continue;
             }
-            inbox = wait_until(&self.changed, inbox, Some(self.connect_deadline));
+            inbox = self.wait_changed(inbox, Some(self.connect_deadline));
         }
     }
 
@@ -262,25 +262,20 @@ impl Shared {
                 self.fd.store(fd, Ordering::Release);
                 io.next_ping = self.options.ping_interval.map(|i| Instant::now() + i);
                 let pending = std::mem::take(&mut io.pending);
-                for m in pending {
-                    let Phase::Open(ws) = &mut io.phase else {
-                        break;
-                    };
-                    match ws.write(m) {
-                        Ok(()) => {}
-                        Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
-                        }
-                        Err(e) => {
-                            return self
-                                .finish(io, Some(self.lost(&format!("sending failed: {e}"))))
-                        }
-                    }
+                let Phase::Open(ws) = &mut io.phase else {
+                    unreachable!("just opened")
+                };
+                if let Err(e) = ws.get_mut().queue_encoded(pending) {
+                    return self.finish(io, Some(self.lost(&format!("sending failed: {e}"))));
                 }
                 self.set_state(State::Open, |inbox| {
                     inbox.subprotocol = subprotocol;
                     inbox.opened = true;
                 });
                 self.flush(io);
+                // From now on the I/O thread watches reads, and writes only while output waits.
+                io.watch_writable = !io.drained();
+                self.update_interest(io);
                 self.pump(io);
             }
             Err(HandshakeError::Interrupted(hs)) => io.phase = Phase::Handshaking(Box::new(hs)),

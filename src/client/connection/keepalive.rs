@@ -10,6 +10,11 @@ impl Shared {
         if io.close_by.is_some_and(|d| now >= d) {
             return self.finish(io, None);
         }
+        if io.read_parked && now >= io.last_direct_read + READ_PARK {
+            // No `recv` read the socket lately: the I/O thread reads again.
+            io.read_parked = false;
+            self.update_interest(io);
+        }
         let Phase::Open(ws) = &mut io.phase else {
             return;
         };

@@ -18,6 +18,7 @@
 //! `receive.rs`, `close.rs` and `keepalive.rs`.
 
 use super::error::{Error, ErrorKind, Result};
+use super::frame;
 use super::options::Options;
 use super::proxy::Tunnel;
 use super::route::Route;
@@ -32,8 +33,8 @@ use mio::{Interest, Token};
 use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::net::{Shutdown, SocketAddr};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tungstenite::client::IntoClientRequest;
 use tungstenite::handshake::client::ClientHandshake;
@@ -45,6 +46,11 @@ use tungstenite::{Bytes, Message, Utf8Bytes};
 
 /// Per-connection read buffer. Small, because it is allocated for every connection, idle or not.
 const READ_BUFFER_SIZE: usize = 16 * 1024;
+/// After a `recv` has read the socket itself, the I/O thread leaves reading to the caller's
+/// thread for this long: a game in a lockstep loop calls `recv` again well before, so its
+/// messages wake only the thread that wants them. If it does not, the I/O thread takes reading
+/// back (keepalive answers, receive queue) when this has passed.
+const READ_PARK: Duration = Duration::from_millis(50);
 /// How long a connection that has been closed (or failed) waits for the peer to close TCP.
 const LINGER: Duration = Duration::from_millis(1000);
 /// The reason tungstenite puts in its 1002 reply to a close code the protocol forbids.
@@ -102,10 +108,8 @@ pub(super) use close::close_frame;
 
 struct Io {
     phase: Phase,
-    /// Messages accepted while connecting, written in order once open.
-    pending: VecDeque<Message>,
-    /// Bytes accepted by `send` and not yet known to be written to the socket.
-    queued: usize,
+    /// Messages accepted while connecting, already encoded as frames, sent in order once open.
+    pending: Vec<u8>,
     /// Why earlier addresses failed, for the final error message.
     connect_errors: Vec<String>,
     /// Our keepalive: when to send the next ping.
@@ -123,6 +127,36 @@ struct Io {
     poke: bool,
     /// What `Inbox::unsent` was last set to.
     unsent: bool,
+    /// A `recv` is polling the socket on its own thread: it reads, the I/O thread does not.
+    reader_polls: bool,
+    /// A `recv` read the socket itself recently (at `last_direct_read`): the I/O thread is not
+    /// asked for read readiness until `READ_PARK` has passed without another one.
+    read_parked: bool,
+    last_direct_read: Instant,
+    /// Output waits for room in the socket: the I/O thread watches for it.
+    watch_writable: bool,
+    /// What the socket is registered for with the I/O thread once open (`None`: nothing).
+    interest: Option<Interest>,
+}
+
+impl Io {
+    /// Bytes accepted by `send` and not yet handed to the socket.
+    fn queued(&self) -> usize {
+        match &self.phase {
+            Phase::Open(ws) | Phase::Lingering(ws) => ws.get_ref().pending(),
+            Phase::Done => 0,
+            _ => self.pending.len(),
+        }
+    }
+
+    /// `true` when everything accepted has been handed to the socket.
+    fn drained(&self) -> bool {
+        match &self.phase {
+            Phase::Open(ws) | Phase::Lingering(ws) => ws.get_ref().drained(),
+            Phase::Done => true,
+            _ => self.pending.is_empty(),
+        }
+    }
 }
 
 struct Inbox {
@@ -139,10 +173,12 @@ struct Inbox {
     subprotocol: Option<String>,
     /// The upgrade succeeded (the connection may have closed since).
     opened: bool,
-    /// Mirror of `Io::queued > 0`, for `flush` to wait on (updated only when it changes).
+    /// Mirror of `!Io::drained()`, for `flush` to wait on (updated only when it changes).
     unsent: bool,
     /// The socket is closed (`Phase::Done`): what `close` waits for.
     socket_gone: bool,
+    /// Threads waiting on `changed`: a change nobody waits for costs no system call.
+    waiters: usize,
 }
 
 /// The part of a connection shared between the caller's threads and the I/O thread.
@@ -158,8 +194,6 @@ pub(crate) struct Shared {
     io: Mutex<Io>,
     inbox: Mutex<Inbox>,
     changed: Condvar,
-    /// A `recv` is polling the socket itself: the I/O thread leaves reading to it.
-    reader: AtomicBool,
     fd: AtomicI32,
     waker: Waker,
 }
@@ -223,8 +257,7 @@ impl Shared {
             rt,
             io: Mutex::new(Io {
                 phase: Phase::Idle,
-                pending: VecDeque::new(),
-                queued: 0,
+                pending: Vec::new(),
                 connect_errors: Vec::new(),
                 next_ping: None,
                 silence_deadline: None,
@@ -233,6 +266,11 @@ impl Shared {
                 close_frame: None,
                 poke: false,
                 unsent: false,
+                reader_polls: false,
+                read_parked: false,
+                last_direct_read: Instant::now(),
+                watch_writable: false,
+                interest: Some(Interest::READABLE | Interest::WRITABLE),
             }),
             inbox: Mutex::new(Inbox {
                 state: State::Connecting,
@@ -246,9 +284,9 @@ impl Shared {
                 opened: false,
                 unsent: false,
                 socket_gone: false,
+                waiters: 0,
             }),
             changed: Condvar::new(),
-            reader: AtomicBool::new(false),
             fd: AtomicI32::new(wait::NO_FD),
             waker: Waker::default(),
         })
@@ -285,8 +323,57 @@ impl Shared {
         let mut inbox = lock(&self.inbox);
         inbox.state = state;
         also(&mut inbox);
+        self.notify(inbox);
+    }
+
+    /// Waits for `changed` (or `deadline`), counted in `waiters`.
+    fn wait_changed<'a>(
+        &self,
+        mut inbox: MutexGuard<'a, Inbox>,
+        deadline: Option<Instant>,
+    ) -> MutexGuard<'a, Inbox> {
+        inbox.waiters += 1;
+        let mut inbox = wait_until(&self.changed, inbox, deadline);
+        inbox.waiters -= 1;
+        inbox
+    }
+
+    /// Releases the inbox after a change and wakes whoever waits for one. Waiters register
+    /// under the same lock before they sleep, so none is missed.
+    fn notify(&self, inbox: MutexGuard<'_, Inbox>) {
+        let waiting = inbox.waiters > 0;
         drop(inbox);
-        self.changed.notify_all();
+        if waiting {
+            self.changed.notify_all();
+        }
+    }
+
+    /// Registers the open socket with the I/O thread for what it must watch: read readiness
+    /// unless a `recv` polls the socket itself, write readiness while output waits.
+    fn update_interest(&self, io: &mut Io) {
+        let want = match (!io.reader_polls && !io.read_parked, io.watch_writable) {
+            (true, true) => Some(Interest::READABLE | Interest::WRITABLE),
+            (true, false) => Some(Interest::READABLE),
+            (false, true) => Some(Interest::WRITABLE),
+            (false, false) => None,
+        };
+        if want == io.interest {
+            return;
+        }
+        let (Phase::Open(ws) | Phase::Lingering(ws)) = &mut io.phase else {
+            return;
+        };
+        let registry = self.rt.registry();
+        let tcp = ws.get_mut().tcp_mut();
+        let done = match (io.interest, want) {
+            (None, Some(i)) => registry.register(tcp, self.token, i),
+            (Some(_), Some(i)) => registry.reregister(tcp, self.token, i),
+            (Some(_), None) => registry.deregister(tcp),
+            (None, None) => Ok(()),
+        };
+        if done.is_ok() {
+            io.interest = want;
+        }
     }
 
     /// Drops the socket and makes the connection Closed; `ending` is reported once by `recv`.
@@ -304,6 +391,8 @@ impl Shared {
         io.poke = true;
         let mut inbox = lock(&self.inbox);
         inbox.socket_gone = true;
+        inbox.unsent = false;
+        io.unsent = false;
         if inbox.state != State::Closed {
             if let Some(e) = ending {
                 inbox.closed_because = Some(format!("connection closed: {}", e.message()));
@@ -311,8 +400,7 @@ impl Shared {
             }
             inbox.state = State::Closed;
         }
-        drop(inbox);
-        self.changed.notify_all();
+        self.notify(inbox);
         self.waker.wake();
     }
 
@@ -323,6 +411,7 @@ impl Shared {
             Phase::Tunneling(mut t) => reg.deregister(t.stream_mut().tcp_mut()),
             Phase::Securing(mut s) => reg.deregister(s.tcp_mut()),
             Phase::Handshaking(mut hs) => reg.deregister(hs.get_mut().get_mut().tcp_mut()),
+            // Registered or not (see `update_interest`): a failed deregister changes nothing.
             Phase::Open(mut ws) | Phase::Lingering(mut ws) => {
                 reg.deregister(ws.get_mut().tcp_mut())
             }
@@ -341,10 +430,15 @@ impl Shared {
         let at = match &io.phase {
             Phase::Done => return Next::Done,
             connecting!() => Some(self.connect_deadline),
-            Phase::Open(_) => [io.close_by, io.next_ping, io.silence_deadline.map(|s| s.0)]
-                .into_iter()
-                .flatten()
-                .min(),
+            Phase::Open(_) => [
+                io.close_by,
+                io.next_ping,
+                io.silence_deadline.map(|s| s.0),
+                io.read_parked.then(|| io.last_direct_read + READ_PARK),
+            ]
+            .into_iter()
+            .flatten()
+            .min(),
             Phase::Lingering(_) => io.close_by,
         };
         Next::Wait(at)
@@ -402,7 +496,7 @@ impl Driven for Shared {
                 self.drive_handshake(&mut io, *hs, fd);
             }
             Phase::Open(_) | Phase::Lingering(_) => {
-                if readable && !self.reader.load(Ordering::Acquire) {
+                if readable && !io.reader_polls {
                     self.pump(&mut io);
                 }
                 if writable {

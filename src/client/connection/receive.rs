@@ -17,22 +17,29 @@ impl Shared {
             if let Some(done) = self.take_message(buf) {
                 return done;
             }
-            if !pumped {
-                // Read whatever already waits in the socket; cheap when there is nothing.
-                self.pump_from_user();
-                pumped = true;
-                continue;
-            }
             if deadline.is_some_and(|d| Instant::now() >= d) {
+                if !pumped {
+                    // A last look at the socket: the I/O thread may not have read it yet.
+                    self.pump_from_user();
+                    pumped = true;
+                    continue;
+                }
                 return Err(RecvError::Other(Error::new(
                     ErrorKind::Timeout,
                     "no message arrived within the timeout",
                 )));
             }
-            pumped = false;
-            if !self.wait_on_socket(deadline) {
-                self.wait_on_inbox(deadline);
+            if self.wait_on_socket(deadline) {
+                pumped = true; // it reads the socket once the wait ends
+                continue;
             }
+            if !pumped {
+                self.pump_from_user();
+                pumped = true;
+                continue;
+            }
+            self.wait_on_inbox(deadline);
+            pumped = false;
         }
     }
 
@@ -99,31 +106,57 @@ impl Shared {
         self.poke_if_needed(&mut io);
     }
 
-    /// Waits by polling the socket on this thread (see `wait.rs`). `false` if not possible now
-    /// (not open, another thread is already polling, or no direct wait on this platform).
+    /// Waits by polling the socket on this thread (see `wait.rs`), then reads what came.
+    /// `false` if not possible now (not open, another thread is already polling, no direct
+    /// wait on this platform): the caller then waits for the I/O thread instead.
+    ///
+    /// While this thread polls, the I/O thread is not asked for read readiness at all, so a
+    /// message wakes exactly one thread, the one that wants it. Every pump reads until the
+    /// socket would block (or the inbox is full, and then there is a message to hand out), so
+    /// with the lock held and the inbox empty the socket has nothing unread: polling it cannot
+    /// miss data that arrived before.
     pub(super) fn wait_on_socket(&self, deadline: Option<Instant>) -> bool {
         let fd = self.fd.load(Ordering::Acquire);
-        if fd == wait::NO_FD
-            || self
-                .reader
-                .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-                .is_err()
-        {
+        if fd == wait::NO_FD || !self.waker.available() {
             return false;
         }
-        // With the flag set the I/O thread no longer reads; read once more under the lock so
-        // nothing it read just before is missed, then poll only if there is still nothing.
-        self.pump_from_user();
-        let idle = {
-            let inbox = lock(&self.inbox);
-            inbox.messages.is_empty() && inbox.ending.is_none() && inbox.state == State::Open
-        };
-        let waited = !idle || self.waker.wait(fd, deadline);
-        self.reader.store(false, Ordering::Release);
-        // The I/O thread skipped any readiness edge that came while the flag was set: read
-        // what it left, or nobody may read it (e.g. a close reply when `close` woke us).
-        self.pump_from_user();
-        waited
+        {
+            let mut io = lock(&self.io);
+            if io.reader_polls || !matches!(io.phase, Phase::Open(_)) {
+                return false;
+            }
+            let idle = {
+                let inbox = lock(&self.inbox);
+                inbox.messages.is_empty() && inbox.ending.is_none() && inbox.state == State::Open
+            };
+            if !idle {
+                return true;
+            }
+            io.reader_polls = true;
+            self.update_interest(&mut io);
+        }
+        self.waker.wait(fd, deadline);
+        let mut io = lock(&self.io);
+        io.reader_polls = false;
+        // Read what came (also a close reply when `close` woke us). Whatever the socket still
+        // holds afterwards is found by the next `recv`'s poll, or by the I/O thread when it
+        // takes reading back: registering read readiness reports data already waiting.
+        if let Phase::Open(ws) = &mut io.phase {
+            ws.get_mut().set_short_read_ends_pump(true);
+        }
+        self.pump(&mut io);
+        if let Phase::Open(ws) = &mut io.phase {
+            ws.get_mut().set_short_read_ends_pump(false);
+        }
+        io.last_direct_read = Instant::now();
+        if !io.read_parked {
+            // The I/O thread must learn when to take reading back (once per lockstep run).
+            io.read_parked = true;
+            io.poke = true;
+        }
+        self.update_interest(&mut io);
+        self.poke_if_needed(&mut io);
+        true
     }
 
     pub(super) fn wait_on_inbox(&self, deadline: Option<Instant>) {
@@ -132,13 +165,14 @@ impl Shared {
             && inbox.ending.is_none()
             && matches!(inbox.state, State::Open | State::Connecting)
         {
-            drop(wait_until(&self.changed, inbox, deadline));
+            drop(self.wait_changed(inbox, deadline));
         }
     }
 
     /// Reads everything the socket has (up to the receive cap) and queues the messages.
     pub(super) fn pump(&self, io: &mut Io) {
-        let mut got = false;
+        // Whether a thread waits for the messages this pump queues.
+        let mut waiting = false;
         loop {
             let closing = io.closing_locally;
             let Phase::Open(ws) = &mut io.phase else {
@@ -158,7 +192,7 @@ impl Shared {
                         let mut inbox = lock(&self.inbox);
                         inbox.bytes += n;
                         inbox.messages.push_back(m);
-                        got = true;
+                        waiting |= inbox.waiters > 0;
                     }
                 }
                 Ok(Message::Close(frame)) => {
@@ -231,7 +265,7 @@ impl Shared {
             }
         }
         self.flush(io);
-        if got {
+        if waiting {
             self.changed.notify_all();
         }
     }
@@ -296,9 +330,8 @@ impl Shared {
         inbox.closed_because = Some(format!("connection closed: {}", err.message()));
         inbox.ending = Some(err);
         inbox.state = State::Closed;
-        drop(inbox);
+        self.notify(inbox);
         self.fd.store(wait::NO_FD, Ordering::Release);
-        self.changed.notify_all();
         self.waker.wake();
     }
 }

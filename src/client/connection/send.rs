@@ -19,67 +19,53 @@ impl Shared {
                 ),
             ));
         }
-        let message = match kind {
-            Kind::Binary => Message::Binary(Bytes::copy_from_slice(data)),
-            Kind::Text => match std::str::from_utf8(data) {
-                Ok(s) => Message::Text(Utf8Bytes::from(s)),
-                Err(e) => {
-                    return Err(Error::new(
-                        ErrorKind::InvalidUtf8,
-                        format!(
-                            "text message is not valid UTF-8 (invalid byte at offset {}); \
-                             not sent, the connection is unchanged",
-                            e.valid_up_to()
-                        ),
-                    ))
-                }
-            },
-        };
-        let len = data.len();
+        if kind == Kind::Text {
+            if let Err(e) = std::str::from_utf8(data) {
+                return Err(Error::new(
+                    ErrorKind::InvalidUtf8,
+                    format!(
+                        "text message is not valid UTF-8 (invalid byte at offset {}); \
+                         not sent, the connection is unchanged",
+                        e.valid_up_to()
+                    ),
+                ));
+            }
+        }
         let mut guard = lock(&self.io);
         let io = &mut *guard;
-        let result = self.enqueue(io, message, len);
+        let result = self.enqueue(io, data, kind);
         self.sync_unsent(io);
         self.poke_if_needed(io);
         result
     }
 
-    /// Queues (while connecting) or writes (once open) one message; `io` is locked.
-    pub(super) fn enqueue(&self, io: &mut Io, message: Message, len: usize) -> Result<()> {
-        let full = io.queued > 0 && io.queued + len > self.options.send_queue_max_bytes;
-        if io.closing_locally {
+    /// Encodes one message into the send queue (while connecting: into `Io::pending`) and, once
+    /// open, hands what the socket takes to it at once; `io` is locked.
+    pub(super) fn enqueue(&self, io: &mut Io, data: &[u8], kind: Kind) -> Result<()> {
+        let writable = match &io.phase {
+            connecting!() => true,
+            Phase::Open(ws) => ws.can_write(),
+            _ => false,
+        };
+        if io.closing_locally || !writable {
             return Err(self.closed_error());
+        }
+        let queued = io.queued();
+        if queued > 0 && queued + data.len() > self.options.send_queue_max_bytes {
+            return Err(self.would_block(queued, data.len()));
         }
         match &mut io.phase {
             connecting!() => {
-                if full {
-                    return Err(self.would_block(io.queued, len));
-                }
-                io.pending.push_back(message);
-                io.queued += len;
+                frame::encode(&mut io.pending, kind, data);
                 Ok(())
             }
             Phase::Open(ws) if ws.can_write() => {
-                if full {
-                    return Err(self.would_block(io.queued, len));
+                if let Err(e) = ws.get_mut().queue(|out| frame::encode(out, kind, data)) {
+                    let err = self.lost(&format!("sending failed: {e}"));
+                    self.finish(io, Some(err.clone()));
+                    return Err(err);
                 }
-                match ws.write(message) {
-                    Ok(()) => {}
-                    Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(e) => {
-                        let err = self.lost(&format!("sending failed: {e}"));
-                        self.finish(io, Some(err.clone()));
-                        return Err(err);
-                    }
-                }
-                io.queued += len;
-                self.flush(io);
-                if matches!(io.phase, Phase::Done) {
-                    return Err(lock(&self.inbox)
-                        .ending
-                        .clone()
-                        .unwrap_or_else(|| self.closed_error()));
-                }
+                self.after_write(io);
                 Ok(())
             }
             _ => Err(self.closed_error()),
@@ -104,7 +90,7 @@ impl Shared {
                     format!("queued messages were not all written to the socket within {ms} ms"),
                 ));
             }
-            inbox = wait_until(&self.changed, inbox, deadline);
+            inbox = self.wait_changed(inbox, deadline);
         }
     }
 
@@ -127,13 +113,12 @@ impl Shared {
 
     /// Publishes "everything accepted was written" for `flush_wait`, when that changes.
     pub(super) fn sync_unsent(&self, io: &mut Io) {
-        let unsent = io.queued > 0 && !matches!(io.phase, Phase::Done);
+        let unsent = !io.drained();
         if unsent != io.unsent {
             io.unsent = unsent;
-            lock(&self.inbox).unsent = unsent;
-            if !unsent {
-                self.changed.notify_all();
-            }
+            let mut inbox = lock(&self.inbox);
+            inbox.unsent = unsent;
+            self.notify(inbox);
         }
     }
 
@@ -142,20 +127,28 @@ impl Shared {
             return;
         };
         match ws.flush() {
-            Ok(()) => io.queued = 0,
-            Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Ok(()) => {}
+            Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(e) => {
                 let lost = !matches!(io.phase, Phase::Lingering(_));
                 self.finish(io, lost.then(|| self.lost(&format!("sending failed: {e}"))));
                 return;
             }
         }
-        if io.queued == 0 {
-            if let Some(frame) = io.close_frame.take() {
-                if let Phase::Open(ws) = &mut io.phase {
-                    let _ = ws.close(Some(frame));
-                }
+        if io.close_frame.is_some() && io.drained() {
+            if let (Some(frame), Phase::Open(ws)) = (io.close_frame.take(), &mut io.phase) {
+                let _ = ws.close(Some(frame));
             }
+        }
+        self.after_write(io);
+    }
+
+    /// Asks the I/O thread to watch for room in the socket exactly while output is waiting.
+    pub(super) fn after_write(&self, io: &mut Io) {
+        let want = !io.drained();
+        if want != io.watch_writable {
+            io.watch_writable = want;
+            self.update_interest(io);
         }
     }
 }
