@@ -133,8 +133,10 @@ struct Io {
     /// asked for read readiness until `READ_PARK` has passed without another one.
     read_parked: bool,
     last_direct_read: Instant,
-    /// Output waits for room in the socket: the I/O thread watches for it.
+    /// Output waits for room in the socket: the I/O thread watches for it, unless a `flush`
+    /// polls the socket on its own thread (`writer_polls`) and writes itself.
     watch_writable: bool,
+    writer_polls: bool,
     /// What the socket is registered for with the I/O thread once open (`None`: nothing).
     interest: Option<Interest>,
 }
@@ -270,6 +272,7 @@ impl Shared {
                 read_parked: false,
                 last_direct_read: Instant::now(),
                 watch_writable: false,
+                writer_polls: false,
                 interest: Some(Interest::READABLE | Interest::WRITABLE),
             }),
             inbox: Mutex::new(Inbox {
@@ -351,7 +354,8 @@ impl Shared {
     /// Registers the open socket with the I/O thread for what it must watch: read readiness
     /// unless a `recv` polls the socket itself, write readiness while output waits.
     fn update_interest(&self, io: &mut Io) {
-        let want = match (!io.reader_polls && !io.read_parked, io.watch_writable) {
+        let read = !io.reader_polls && !io.read_parked;
+        let want = match (read, io.watch_writable && !io.writer_polls) {
             (true, true) => Some(Interest::READABLE | Interest::WRITABLE),
             (true, false) => Some(Interest::READABLE),
             (false, true) => Some(Interest::WRITABLE),

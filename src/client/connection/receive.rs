@@ -135,7 +135,7 @@ impl Shared {
             io.reader_polls = true;
             self.update_interest(&mut io);
         }
-        self.waker.wait(fd, deadline);
+        self.waker.wait(fd, false, deadline);
         let mut io = lock(&self.io);
         io.reader_polls = false;
         // Read what came (also a close reply when `close` woke us). Whatever the socket still

@@ -90,8 +90,50 @@ impl Shared {
                     format!("queued messages were not all written to the socket within {ms} ms"),
                 ));
             }
+            if inbox.state == State::Open {
+                drop(inbox);
+                if !self.write_on_socket(deadline) {
+                    inbox = lock(&self.inbox);
+                    if inbox.unsent && inbox.state == State::Open {
+                        inbox = self.wait_changed(inbox, deadline);
+                    }
+                    continue;
+                }
+                inbox = lock(&self.inbox);
+                continue;
+            }
             inbox = self.wait_changed(inbox, deadline);
         }
+    }
+
+    /// Waits for room in the socket on this thread and writes the queue itself, like
+    /// `wait_on_socket` for reading: no hop through the I/O thread, which stops watching writes
+    /// meanwhile. `false` if not possible now (another thread does it already, no direct wait
+    /// on this platform): the caller then waits for the I/O thread.
+    fn write_on_socket(&self, deadline: Option<Instant>) -> bool {
+        let fd = self.fd.load(Ordering::Acquire);
+        if fd == wait::NO_FD || !self.waker.available() {
+            return false;
+        }
+        {
+            let mut io = lock(&self.io);
+            if io.writer_polls || !matches!(io.phase, Phase::Open(_)) {
+                return false;
+            }
+            self.flush(&mut io);
+            if io.drained() {
+                return true;
+            }
+            io.writer_polls = true;
+            self.update_interest(&mut io);
+        }
+        self.waker.wait(fd, true, deadline);
+        let mut io = lock(&self.io);
+        io.writer_polls = false;
+        self.flush(&mut io);
+        self.update_interest(&mut io);
+        self.poke_if_needed(&mut io);
+        true
     }
 
     pub(super) fn would_block(&self, queued: usize, len: usize) -> Error {
