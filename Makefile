@@ -24,6 +24,11 @@ NATIVE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
 RUST_SOURCES := Cargo.toml Cargo.lock cbindgen.toml $(shell find src -name '*.rs')
 
+# The helpers every C test program shares (checks, clock, /proc readings, server addresses).
+C_TEST_COMMON := tests/c/common/harness.c tests/c/common/proc.c
+C_TEST_COMMON_DEPS := $(C_TEST_COMMON) $(wildcard tests/c/common/*.h) include/wsbridge.h
+ABI_TEST_SOURCES := tests/c/abi_test.c $(C_TEST_COMMON)
+
 # $(call apt_install,PKG...): installs the Debian packages that are missing (as root; otherwise
 # fails naming them). `apt-get update` runs once per build tree. Used by the mk/ fragments.
 APT_STAMP := $(BUILD)/.apt-updated
@@ -83,10 +88,10 @@ $(VENV)/.stamp: requirements-dev.txt
 c_shared = mkdir -p $(dir $(1)) && $(CC) $(CFLAGS_STRICT) -o $(1) $(2) -L$(3) -Wl,-rpath,$(3) -lwsbridge
 c_static = mkdir -p $(dir $(1)) && $(CC) $(CFLAGS_STRICT) -o $(1) $(2) $(3)/libwsbridge.a $(NATIVE_LIBS)
 
-$(BUILD)/tests/abi_test_shared: tests/c/abi_test.c include/wsbridge.h $(DEBUG_LIB)/libwsbridge.so
-	$(call c_shared,$@,$<,$(DEBUG_LIB))
-$(BUILD)/tests/abi_test_static: tests/c/abi_test.c include/wsbridge.h $(DEBUG_LIB)/libwsbridge.a
-	$(call c_static,$@,$<,$(DEBUG_LIB))
+$(BUILD)/tests/abi_test_shared: $(ABI_TEST_SOURCES) $(C_TEST_COMMON_DEPS) $(DEBUG_LIB)/libwsbridge.so
+	$(call c_shared,$@,$(ABI_TEST_SOURCES),$(DEBUG_LIB))
+$(BUILD)/tests/abi_test_static: $(ABI_TEST_SOURCES) $(C_TEST_COMMON_DEPS) $(DEBUG_LIB)/libwsbridge.a
+	$(call c_static,$@,$(ABI_TEST_SOURCES),$(DEBUG_LIB))
 $(BUILD)/examples/%: examples/c/%.c include/wsbridge.h $(RELEASE_LIB)/libwsbridge.so
 	$(call c_shared,$@,$<,$(RELEASE_LIB))
 

@@ -10,8 +10,8 @@
 REL := $(BUILD)/reliability
 REL_CFLAGS := $(CFLAGS_STRICT) -g
 SANITIZE_C := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FAULT_SOURCES := $(wildcard tests/c/fault/*.c)
-FAULT_DEPS := $(FAULT_SOURCES) $(wildcard tests/c/fault/*.h) include/wsbridge.h
+FAULT_SOURCES := $(wildcard tests/c/fault/*.c) $(C_TEST_COMMON)
+FAULT_DEPS := $(FAULT_SOURCES) $(C_TEST_COMMON_DEPS)
 
 # $(call rel_link,OUT,SOURCES,LIBDIR,EXTRA_CFLAGS): a C program linked against libwsbridge.so.
 rel_link = mkdir -p $(dir $(1)) && $(CC) $(REL_CFLAGS) $(4) -o $(1) $(2) -L$(3) -Wl,-rpath,$(3) -lwsbridge
@@ -24,14 +24,14 @@ $(REL)/fault_test_release: $(FAULT_DEPS) $(RELEASE_LIB)/libwsbridge.so
 	$(call rel_link,$@,$(FAULT_SOURCES),$(RELEASE_LIB),)
 $(REL)/fault_test_asan: $(FAULT_DEPS) $(DEBUG_LIB)/libwsbridge.so
 	$(call rel_link,$@,$(FAULT_SOURCES),$(DEBUG_LIB),$(SANITIZE_C))
-$(REL)/abi_test_release: tests/c/abi_test.c include/wsbridge.h $(RELEASE_LIB)/libwsbridge.so
-	$(call rel_link,$@,$<,$(RELEASE_LIB),)
-$(REL)/abi_test_asan: tests/c/abi_test.c include/wsbridge.h $(DEBUG_LIB)/libwsbridge.so
-	$(call rel_link,$@,$<,$(DEBUG_LIB),$(SANITIZE_C))
-DLOPEN_SOURCES := tests/c/dlopen_test.c tests/c/fault/proc.c
-$(REL)/dlopen_test: $(DLOPEN_SOURCES) tests/c/fault/proc.h include/wsbridge.h
+$(REL)/abi_test_release: $(ABI_TEST_SOURCES) $(C_TEST_COMMON_DEPS) $(RELEASE_LIB)/libwsbridge.so
+	$(call rel_link,$@,$(ABI_TEST_SOURCES),$(RELEASE_LIB),)
+$(REL)/abi_test_asan: $(ABI_TEST_SOURCES) $(C_TEST_COMMON_DEPS) $(DEBUG_LIB)/libwsbridge.so
+	$(call rel_link,$@,$(ABI_TEST_SOURCES),$(DEBUG_LIB),$(SANITIZE_C))
+DLOPEN_SOURCES := tests/c/dlopen_test.c tests/c/common/proc.c
+$(REL)/dlopen_test: $(DLOPEN_SOURCES) tests/c/common/proc.h include/wsbridge.h
 	$(call rel_plain,$@,$(DLOPEN_SOURCES),)
-$(REL)/dlopen_test_asan: $(DLOPEN_SOURCES) tests/c/fault/proc.h include/wsbridge.h
+$(REL)/dlopen_test_asan: $(DLOPEN_SOURCES) tests/c/common/proc.h include/wsbridge.h
 	$(call rel_plain,$@,$(DLOPEN_SOURCES),$(SANITIZE_C))
 $(REL)/canary: tests/c/canary.c
 	$(call rel_plain,$@,$<,)
@@ -113,7 +113,7 @@ sanitize: venv
 	$(call TSAN_CARGO,test) --tests
 	$(call TSAN_CARGO,build) --lib
 	$(call rel_link,$(REL)/fault_test_tsan,$(FAULT_SOURCES) tests/c/tsan_shim.c,$(TSAN_LIB),-fsanitize=thread)
-	$(call rel_link,$(REL)/abi_test_tsan,tests/c/abi_test.c tests/c/tsan_shim.c,$(TSAN_LIB),-fsanitize=thread)
+	$(call rel_link,$(REL)/abi_test_tsan,$(ABI_TEST_SOURCES) tests/c/tsan_shim.c,$(TSAN_LIB),-fsanitize=thread)
 	$(call rel_plain,$(REL)/canary_tsan,tests/c/canary.c,-fsanitize=thread)
 	WSB_BUILD_DIR=$(abspath $(BUILD)) $(PY) -m pytest -q tests/fault/tsan_races.py
 	@echo "make sanitize: ThreadSanitizer found no data race"

@@ -8,10 +8,9 @@
  * timeout). tests/interop/test_c_abi.py starts them and runs every case, once against the
  * shared library and once against the static one.
  */
-#define _POSIX_C_SOURCE 200809L
+#include "common/harness.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -19,71 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
-
-#include "wsbridge.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                          \
-    do {                                                                          \
-        if (!(cond)) {                                                            \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                         \
-            fputc('\n', stderr);                                                  \
-            failures++;                                                           \
-            return;                                                               \
-        }                                                                         \
-    } while (0)
-
-#define EXPECT(expr, want)                                                              \
-    do {                                                                                \
-        wsb_result got_ = (expr);                                                       \
-        if (got_ != (want)) {                                                           \
-            char msg_[2048];                                                            \
-            wsb_last_error(msg_, sizeof msg_);                                          \
-            fprintf(stderr, "%s:%d: %s returned %s, want %s (last error: %s)\n", __FILE__, \
-                    __LINE__, #expr, wsb_result_name(got_), wsb_result_name(want), msg_); \
-            failures++;                                                                 \
-            return;                                                                     \
-        }                                                                               \
-    } while (0)
-
-static const char *last_error(void) {
-    static __thread char buf[4096];
-    wsb_last_error(buf, sizeof buf);
-    return buf;
-}
-
-static int port_from_env(const char *name) {
-    const char *v = getenv(name);
-    if (!v) {
-        fprintf(stderr, "abi_test: %s is not set (run through tests/interop/test_c_abi.py)\n", name);
-        exit(2);
-    }
-    return atoi(v);
-}
-
-static void url_for(char *out, size_t cap, const char *port_env, const char *path) {
-    snprintf(out, cap, "ws://127.0.0.1:%d%s", port_from_env(port_env), path);
-}
-
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int count_threads(void) {
-    DIR *d = opendir("/proc/self/task");
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (e->d_name[0] != '.') n++;
-    if (d) closedir(d);
-    return n;
-}
 
 /* A listening socket that completes TCP handshakes but never answers anything. */
 static int silent_listener(int *port) {
@@ -95,14 +30,6 @@ static int silent_listener(int *port) {
     getsockname(fd, (struct sockaddr *)&a, &len);
     *port = ntohs(a.sin_port);
     return fd;
-}
-
-/* A port nobody listens on. */
-static int dead_port(void) {
-    int port;
-    int fd = silent_listener(&port);
-    close(fd);
-    return port;
 }
 
 static wsb_result echo_connect(wsb_handle *h, const char *path, const char *options) {
@@ -186,12 +113,6 @@ static void test_null_arguments(void) {
     CHECK(wsb_last_error(NULL, 10) > 0, "NULL buffer with a capacity");
 }
 
-static uint64_t xorshift(uint64_t *s) {
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
 
 static void test_invalid_handles(void) {
     uint32_t state;
@@ -388,7 +309,7 @@ static void test_keepalive(void) {
     size_t first_len;
     EXPECT(wsb_send(h, (const uint8_t *)"hi", 2, WSB_TEXT), WSB_OK);
     EXPECT(wsb_recv(h, first, sizeof first, &first_len, NULL, 5000), WSB_OK);
-    sleep(5); /* the scenario itself: a game that does not call wsb_recv */
+    pass_time_ms(5000); /* the scenario itself: a game that does not call wsb_recv */
     uint32_t state;
     EXPECT(wsb_state(h, &state), WSB_OK);
     CHECK(state == WSB_STATE_OPEN, "state %u after idling", state);

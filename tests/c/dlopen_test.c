@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fault/proc.h"
+#include "common/proc.h"
 #include "wsbridge.h"
 
 struct api {

@@ -3,7 +3,7 @@
  *
  * Servers: WSB_RAW_PORT (tests/servers/rawws.py), WSB_MISBEHAVE_PORT (tests/servers/misbehave.py).
  */
-#include "harness.h"
+#include "../common/harness.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  *
  * Server: WSB_MISBEHAVE_PORT (tests/servers/misbehave.py).
  */
-#include "harness.h"
+#include "../common/harness.h"
 
 #include <stdlib.h>
 #include <string.h>

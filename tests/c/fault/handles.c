@@ -3,7 +3,7 @@
  *
  * Server: WSB_MISBEHAVE_PORT (tests/servers/misbehave.py, /echo).
  */
-#include "harness.h"
+#include "../common/harness.h"
 
 #include <pthread.h>
 #include <signal.h>

@@ -7,7 +7,7 @@
  * tests/fault/test_faults.py starts the servers, passes their ports in the environment and
  * runs every case, also under valgrind and built with ASan/UBSan (tests/fault/test_memory.py).
  */
-#include "harness.h"
+#include "../common/harness.h"
 
 #include <string.h>
 

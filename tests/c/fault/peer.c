@@ -6,7 +6,7 @@
  * WSB_OWN_PORT and WSB_OWN_PID (a misbehave.py started for this case alone: it gets killed or
  * frozen), WSB_KEEPALIVE_PORT (misbehave.py pinging at short intervals).
  */
-#include "harness.h"
+#include "../common/harness.h"
 
 #include <signal.h>
 #include <stdlib.h>

@@ -1,10 +1,10 @@
 /*
  * What a C test program can read about its own process: memory from /proc/self/status, its
- * threads and its open descriptors. Used by the fault cases and by dlopen_test (which does
+ * threads and its open descriptors. Used by the C tests and by dlopen_test (which does
  * not link the library, so this file must not call it).
  */
-#ifndef WSB_FAULT_PROC_H
-#define WSB_FAULT_PROC_H
+#ifndef WSB_TEST_PROC_H
+#define WSB_TEST_PROC_H
 
 /* A field of /proc/self/status in KiB ("VmRSS", "VmHWM"); -1 if absent. */
 long proc_kib(const char *field);

@@ -1,4 +1,4 @@
-/* Helpers shared by the fault cases; see harness.h. */
+/* Helpers shared by the C test programs; see harness.h. */
 #include "harness.h"
 
 #include <arpa/inet.h>
@@ -37,7 +37,8 @@ void pass_time_ms(int ms) {
 int env_int(const char *name) {
     const char *v = getenv(name);
     if (!v || !*v) {
-        fprintf(stderr, "fault_test: %s is not set (run through tests/fault/test_faults.py)\n", name);
+        fprintf(stderr, "%s is not set: run this program through its pytest suite (tests/interop, tests/fault)\n",
+                name);
         exit(2);
     }
     return atoi(v);
@@ -53,7 +54,7 @@ int dead_port(void) {
     socklen_t len = sizeof a;
     if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
         getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
-        perror("fault_test: dead_port");
+        perror("dead_port");
         exit(2);
     }
     close(fd); /* bound, never listened on, now closed: connecting is refused */

@@ -1,11 +1,11 @@
 /*
- * Shared helpers of the fault programs (tests/c/fault/): checks that report the result code
- * and wsb_last_error, a monotonic clock for "returned within its timeout" bounds, the
- * process's RSS, thread and descriptor counts, and the servers' addresses from the
- * environment (set by tests/fault/test_faults.py).
+ * Shared helpers of the C test programs (tests/c/abi_test.c, tests/c/fault/): checks that
+ * report the result code and wsb_last_error, a monotonic clock for "returned within its
+ * timeout" bounds, the process's RSS, thread and descriptor counts, and the servers' addresses
+ * from the environment (set by the pytest suites that run the programs).
  */
-#ifndef WSB_FAULT_HARNESS_H
-#define WSB_FAULT_HARNESS_H
+#ifndef WSB_TEST_HARNESS_H
+#define WSB_TEST_HARNESS_H
 
 #define _GNU_SOURCE
 
