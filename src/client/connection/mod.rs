@@ -141,7 +141,22 @@ struct Io {
     interest: Option<Interest>,
 }
 
+/// What a caller's thread waits on the socket for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Read,
+    Write,
+}
+
 impl Io {
+    /// Whether a caller's thread polls the socket for this direction.
+    fn polls(&mut self, direction: Direction) -> &mut bool {
+        match direction {
+            Direction::Read => &mut self.reader_polls,
+            Direction::Write => &mut self.writer_polls,
+        }
+    }
+
     /// Bytes accepted by `send` and not yet handed to the socket.
     fn queued(&self) -> usize {
         match &self.phase {
@@ -349,6 +364,44 @@ impl Shared {
         if waiting {
             self.changed.notify_all();
         }
+    }
+
+    /// Waits on the socket on the caller's thread, for reading (`recv`) or for room to write
+    /// (`flush`), and lets the I/O thread stop watching that direction meanwhile (see
+    /// `wait.rs`). Under the `io` lock, `must_wait` says whether there is anything to wait for
+    /// (it may do the work at once); `after` does the work once the wait ends. `false` if no
+    /// direct wait is possible now (not open, another thread already waits this way, no wake
+    /// descriptor): the caller then waits on the condition variable for the I/O thread.
+    fn poll_socket(
+        &self,
+        direction: Direction,
+        deadline: Option<Instant>,
+        must_wait: impl FnOnce(&mut Io, &Self) -> bool,
+        after: impl FnOnce(&mut Io, &Self),
+    ) -> bool {
+        let fd = self.fd.load(Ordering::Acquire);
+        if fd == wait::NO_FD || !self.waker.available() {
+            return false;
+        }
+        {
+            let mut io = lock(&self.io);
+            if *io.polls(direction) || !matches!(io.phase, Phase::Open(_)) {
+                return false;
+            }
+            if !must_wait(&mut io, self) {
+                return true;
+            }
+            *io.polls(direction) = true;
+            self.update_interest(&mut io);
+        }
+        self.waker
+            .wait(fd, matches!(direction, Direction::Write), deadline);
+        let mut io = lock(&self.io);
+        *io.polls(direction) = false;
+        after(&mut io, self);
+        self.update_interest(&mut io);
+        self.poke_if_needed(&mut io);
+        true
     }
 
     /// Registers the open socket with the I/O thread for what it must watch: read readiness

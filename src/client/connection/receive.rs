@@ -116,47 +116,32 @@ impl Shared {
     /// with the lock held and the inbox empty the socket has nothing unread: polling it cannot
     /// miss data that arrived before.
     pub(super) fn wait_on_socket(&self, deadline: Option<Instant>) -> bool {
-        let fd = self.fd.load(Ordering::Acquire);
-        if fd == wait::NO_FD || !self.waker.available() {
-            return false;
-        }
-        {
-            let mut io = lock(&self.io);
-            if io.reader_polls || !matches!(io.phase, Phase::Open(_)) {
-                return false;
-            }
-            let idle = {
-                let inbox = lock(&self.inbox);
+        self.poll_socket(
+            Direction::Read,
+            deadline,
+            |_, me| {
+                let inbox = lock(&me.inbox);
                 inbox.messages.is_empty() && inbox.ending.is_none() && inbox.state == State::Open
-            };
-            if !idle {
-                return true;
-            }
-            io.reader_polls = true;
-            self.update_interest(&mut io);
-        }
-        self.waker.wait(fd, false, deadline);
-        let mut io = lock(&self.io);
-        io.reader_polls = false;
-        // Read what came (also a close reply when `close` woke us). Whatever the socket still
-        // holds afterwards is found by the next `recv`'s poll, or by the I/O thread when it
-        // takes reading back: registering read readiness reports data already waiting.
-        if let Phase::Open(ws) = &mut io.phase {
-            ws.get_mut().set_short_read_ends_pump(true);
-        }
-        self.pump(&mut io);
-        if let Phase::Open(ws) = &mut io.phase {
-            ws.get_mut().set_short_read_ends_pump(false);
-        }
-        io.last_direct_read = Instant::now();
-        if !io.read_parked {
-            // The I/O thread must learn when to take reading back (once per lockstep run).
-            io.read_parked = true;
-            io.poke = true;
-        }
-        self.update_interest(&mut io);
-        self.poke_if_needed(&mut io);
-        true
+            },
+            |io, me| {
+                // Read what came (also a close reply when `close` woke us). Whatever the socket
+                // still holds afterwards is found by the next `recv`'s poll, or by the I/O thread
+                // when it takes reading back: registering read readiness reports data waiting.
+                if let Phase::Open(ws) = &mut io.phase {
+                    ws.get_mut().set_short_read_ends_pump(true);
+                }
+                me.pump(io);
+                if let Phase::Open(ws) = &mut io.phase {
+                    ws.get_mut().set_short_read_ends_pump(false);
+                }
+                io.last_direct_read = Instant::now();
+                if !io.read_parked {
+                    // The I/O thread must learn when to take reading back (once per run).
+                    io.read_parked = true;
+                    io.poke = true;
+                }
+            },
+        )
     }
 
     pub(super) fn wait_on_inbox(&self, deadline: Option<Instant>) {

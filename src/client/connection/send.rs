@@ -111,29 +111,15 @@ impl Shared {
     /// meanwhile. `false` if not possible now (another thread does it already, no direct wait
     /// on this platform): the caller then waits for the I/O thread.
     fn write_on_socket(&self, deadline: Option<Instant>) -> bool {
-        let fd = self.fd.load(Ordering::Acquire);
-        if fd == wait::NO_FD || !self.waker.available() {
-            return false;
-        }
-        {
-            let mut io = lock(&self.io);
-            if io.writer_polls || !matches!(io.phase, Phase::Open(_)) {
-                return false;
-            }
-            self.flush(&mut io);
-            if io.drained() {
-                return true;
-            }
-            io.writer_polls = true;
-            self.update_interest(&mut io);
-        }
-        self.waker.wait(fd, true, deadline);
-        let mut io = lock(&self.io);
-        io.writer_polls = false;
-        self.flush(&mut io);
-        self.update_interest(&mut io);
-        self.poke_if_needed(&mut io);
-        true
+        self.poll_socket(
+            Direction::Write,
+            deadline,
+            |io, me| {
+                me.flush(io);
+                !io.drained()
+            },
+            |io, me| me.flush(io),
+        )
     }
 
     pub(super) fn would_block(&self, queued: usize, len: usize) -> Error {
