@@ -94,23 +94,25 @@ impl Stream {
             self.sent = 0;
         }
         fill(&mut self.out);
-        match self.send_queued() {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
-            other => other,
-        }
+        self.push_queued()
     }
 
     /// Takes over bytes queued before the connection opened (already encoded, in order).
     pub fn queue_encoded(&mut self, bytes: Vec<u8>) -> io::Result<()> {
-        if self.pending() == 0 {
-            self.out = bytes;
-            self.sent = 0;
-            return match self.send_queued() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
-                other => other,
-            };
+        if self.pending() > 0 {
+            return self.queue(|out| out.extend_from_slice(&bytes));
         }
-        self.queue(|out| out.extend_from_slice(&bytes))
+        self.out = bytes;
+        self.sent = 0;
+        self.push_queued()
+    }
+
+    /// `send_queued` for callers that keep what the socket does not take: only a real error.
+    fn push_queued(&mut self) -> io::Result<()> {
+        match self.send_queued() {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+            other => other,
+        }
     }
 
     /// Hands queued bytes to the socket until it would block. `WouldBlock` if some remain.

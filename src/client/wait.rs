@@ -165,4 +165,4 @@ mod imp {
     }
 }
 
-pub use imp::{fd_of, Fd, Waker, NO_FD};
+pub use imp::{fd_of, Waker, NO_FD};

@@ -3,8 +3,8 @@
 use super::handle::{self, wsb_handle};
 use super::result::*;
 use super::{
-    boundary, buf_arg, bytes_arg, opt_str_arg, out_arg, str_arg, timeout_arg, write_c_string,
-    write_opt, Failure,
+    boundary, buf_arg, bytes_arg, c_string_buf_arg, opt_str_arg, out_arg, str_arg, timeout_arg,
+    write_c_string, write_opt, Failure, FfiResult,
 };
 use crate::client::{Connection, Kind, Options, RecvError, State};
 use std::ffi::c_char;
@@ -94,13 +94,22 @@ pub extern "C" fn wsb_connect(
     out: *mut wsb_handle,
 ) -> wsb_result {
     boundary("wsb_connect", || {
-        let url = str_arg(url, "url")?;
-        let options = options_arg(options_json)?;
-        let out = out_arg(out, "out")?;
-        let conn = Connection::connect(url, options)?;
-        *out = handle::insert(conn)?;
-        Ok(())
+        open(url, options_json, out, Connection::connect)
     })
+}
+
+/// The body of wsb_connect and wsb_connect_async, which differ only in how they open.
+fn open(
+    url: *const c_char,
+    options_json: *const c_char,
+    out: *mut wsb_handle,
+    open: fn(&str, Options) -> crate::client::Result<Connection>,
+) -> FfiResult {
+    let url = str_arg(url, "url")?;
+    let options = options_arg(options_json)?;
+    let out = out_arg(out, "out")?;
+    *out = handle::insert(open(url, options)?)?;
+    Ok(())
 }
 
 /// Starts opening a WebSocket connection and returns at once, so a game can connect without
@@ -125,12 +134,7 @@ pub extern "C" fn wsb_connect_async(
     out: *mut wsb_handle,
 ) -> wsb_result {
     boundary("wsb_connect_async", || {
-        let url = str_arg(url, "url")?;
-        let options = options_arg(options_json)?;
-        let out = out_arg(out, "out")?;
-        let conn = Connection::connect_async(url, options)?;
-        *out = handle::insert(conn)?;
-        Ok(())
+        open(url, options_json, out, Connection::connect_async)
     })
 }
 
@@ -280,11 +284,7 @@ pub extern "C" fn wsb_close_status(
 ) -> wsb_result {
     boundary("wsb_close_status", || {
         let out_code = out_arg(out_code, "out_code")?;
-        if reason.is_null() && reason_cap > 0 {
-            return Err(Failure::invalid(format!(
-                "`reason` is NULL but its capacity is {reason_cap}"
-            )));
-        }
+        c_string_buf_arg(reason, reason_cap, "reason")?;
         let conn = handle::get(h)?;
         let Some(status) = conn.close_status() else {
             return Err(Failure::new(
@@ -315,11 +315,7 @@ pub extern "C" fn wsb_subprotocol(
     out_len: *mut usize,
 ) -> wsb_result {
     boundary("wsb_subprotocol", || {
-        if buf.is_null() && cap > 0 {
-            return Err(Failure::invalid(format!(
-                "`buf` is NULL but its capacity is {cap}"
-            )));
-        }
+        c_string_buf_arg(buf, cap, "buf")?;
         let conn = handle::get(h)?;
         let n = write_c_string(&conn.subprotocol().unwrap_or_default(), buf, cap);
         write_opt(out_len, n);

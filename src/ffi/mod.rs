@@ -146,6 +146,16 @@ pub(crate) fn buf_arg<'a>(ptr: *mut u8, cap: usize, name: &str) -> Result<&'a mu
     Ok(unsafe { std::slice::from_raw_parts_mut(ptr, cap) })
 }
 
+/// A buffer for `write_c_string`: NULL is allowed only with a zero capacity.
+pub(crate) fn c_string_buf_arg(ptr: *mut c_char, cap: usize, name: &str) -> Result<(), Failure> {
+    if ptr.is_null() && cap > 0 {
+        return Err(Failure::invalid(format!(
+            "`{name}` is NULL but its capacity is {cap}"
+        )));
+    }
+    Ok(())
+}
+
 /// A timeout in milliseconds: -1 waits without limit, 0 does not wait.
 pub(crate) fn timeout_arg(ms: i32, name: &str) -> Result<Option<std::time::Duration>, Failure> {
     match ms {

@@ -10,17 +10,16 @@ impl Shared {
         let deadline = timeout.map(|t| Instant::now() + t);
         {
             let mut io = lock(&self.io);
+            // The I/O thread reads whatever comes now: the close reply, the end of TCP.
+            io.read_parked = false;
+            self.update_interest(&mut io);
             match &io.phase {
                 Phase::Open(ws) if ws.can_write() && !io.closing_locally => {
                     io.closing_locally = true;
-                    // The I/O thread reads the close reply.
-                    io.read_parked = false;
-                    self.update_interest(&mut io);
                     // No `close_by`: this call enforces its own deadline below, so that it
                     // can tell a completed close handshake from one that timed out.
                     io.close_frame = Some(frame);
-                    io.next_ping = None;
-                    io.silence_deadline = None;
+                    Self::stop_keepalive(&mut io);
                     self.set_state(State::Closing, |inbox| inbox.paused = false);
                     self.flush(&mut io);
                     self.pump(&mut io);
@@ -29,10 +28,7 @@ impl Shared {
                 // connection failed with a close frame sent: nothing to negotiate, but the
                 // linger (bounded, see `LINGER`) lets the peer read our last frame before TCP
                 // ends; dropping now could turn it into a reset.
-                Phase::Open(_) | Phase::Lingering(_) => {
-                    io.read_parked = false;
-                    self.update_interest(&mut io);
-                }
+                Phase::Open(_) | Phase::Lingering(_) => {}
                 connecting!() => {
                     self.finish(&mut io, None);
                     lock(&self.inbox).closed_because = Some(format!(

@@ -213,13 +213,12 @@ impl Shared {
 
     /// Starts the HTTP upgrade over the ready stream.
     pub(super) fn upgrade(&self, io: &mut Io, stream: Stream) {
-        let fd = wait::fd_of(stream.tcp());
         let request = match self.request() {
             Ok(r) => r,
             Err(e) => return self.finish(io, Some(e)),
         };
         match ClientHandshake::start(stream, request, Some(self.config)) {
-            Ok(hs) => self.drive_handshake(io, hs, fd),
+            Ok(hs) => self.drive_handshake(io, hs),
             Err(e) => self.finish(io, Some(self.handshake_error(e))),
         }
     }
@@ -250,9 +249,10 @@ impl Shared {
         Ok(request)
     }
 
-    pub(super) fn drive_handshake(&self, io: &mut Io, hs: Handshake, fd: wait::Fd) {
+    pub(super) fn drive_handshake(&self, io: &mut Io, hs: Handshake) {
         match hs.handshake() {
             Ok((ws, response)) => {
+                let fd = wait::fd_of(ws.get_ref().tcp());
                 let subprotocol = response
                     .headers()
                     .get("Sec-WebSocket-Protocol")
@@ -274,7 +274,6 @@ impl Shared {
                 });
                 self.flush(io);
                 // From now on the I/O thread watches reads, and writes only while output waits.
-                io.watch_writable = !io.drained();
                 self.update_interest(io);
                 self.pump(io);
             }

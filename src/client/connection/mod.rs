@@ -133,9 +133,8 @@ struct Io {
     /// asked for read readiness until `READ_PARK` has passed without another one.
     read_parked: bool,
     last_direct_read: Instant,
-    /// Output waits for room in the socket: the I/O thread watches for it, unless a `flush`
-    /// polls the socket on its own thread (`writer_polls`) and writes itself.
-    watch_writable: bool,
+    /// A `flush` polls the socket for room on its own thread and writes itself: the I/O
+    /// thread does not watch writes meanwhile.
     writer_polls: bool,
     /// What the socket is registered for with the I/O thread once open (`None`: nothing).
     interest: Option<Interest>,
@@ -286,7 +285,6 @@ impl Shared {
                 reader_polls: false,
                 read_parked: false,
                 last_direct_read: Instant::now(),
-                watch_writable: false,
                 writer_polls: false,
                 interest: Some(Interest::READABLE | Interest::WRITABLE),
             }),
@@ -405,10 +403,12 @@ impl Shared {
     }
 
     /// Registers the open socket with the I/O thread for what it must watch: read readiness
-    /// unless a `recv` polls the socket itself, write readiness while output waits.
+    /// unless a `recv` reads the socket itself (now or lately), write readiness while output
+    /// waits and no `flush` writes it itself. A system call only when that changes.
     fn update_interest(&self, io: &mut Io) {
         let read = !io.reader_polls && !io.read_parked;
-        let want = match (read, io.watch_writable && !io.writer_polls) {
+        let write = !io.writer_polls && !io.drained();
+        let want = match (read, write) {
             (true, true) => Some(Interest::READABLE | Interest::WRITABLE),
             (true, false) => Some(Interest::READABLE),
             (false, true) => Some(Interest::WRITABLE),
@@ -442,23 +442,41 @@ impl Shared {
         let phase = std::mem::replace(&mut io.phase, Phase::Done);
         self.deregister(phase);
         io.pending.clear();
-        io.next_ping = None;
-        io.silence_deadline = None;
+        Self::stop_keepalive(io);
         io.close_by = None;
         io.poke = true;
+        io.unsent = false;
         let mut inbox = lock(&self.inbox);
         inbox.socket_gone = true;
         inbox.unsent = false;
-        io.unsent = false;
         if inbox.state != State::Closed {
-            if let Some(e) = ending {
-                inbox.closed_because = Some(format!("connection closed: {}", e.message()));
-                inbox.ending = Some(e);
-            }
-            inbox.state = State::Closed;
+            Self::mark_closed(&mut inbox, ending);
         }
         self.notify(inbox);
         self.waker.wake();
+    }
+
+    /// Makes the connection Closed for its users; `ending`, if any, is reported once by `recv`
+    /// and says why later calls get `Closed`.
+    fn mark_closed(inbox: &mut Inbox, ending: Option<Error>) {
+        if let Some(e) = ending {
+            inbox.closed_because = Some(format!("connection closed: {}", e.message()));
+            inbox.ending = Some(e);
+        }
+        inbox.state = State::Closed;
+    }
+
+    /// No more keepalive pings or silence checks (the connection is ending).
+    fn stop_keepalive(io: &mut Io) {
+        io.next_ping = None;
+        io.silence_deadline = None;
+    }
+
+    /// Gives the peer `LINGER` to close TCP after the close frames, then the socket goes.
+    fn linger(io: &mut Io) {
+        Self::stop_keepalive(io);
+        io.close_by = Some(Instant::now() + LINGER);
+        io.poke = true;
     }
 
     fn deregister(&self, phase: Phase) {
@@ -549,8 +567,7 @@ impl Driven for Shared {
                 let Phase::Handshaking(hs) = std::mem::replace(&mut io.phase, Phase::Idle) else {
                     unreachable!("phase checked above")
                 };
-                let fd = wait::fd_of(hs.get_ref().get_ref().tcp());
-                self.drive_handshake(&mut io, *hs, fd);
+                self.drive_handshake(&mut io, *hs);
             }
             Phase::Open(_) | Phase::Lingering(_) => {
                 if readable && !io.reader_polls {

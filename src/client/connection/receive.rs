@@ -89,13 +89,7 @@ impl Shared {
             return Some(Err(e.into()));
         }
         match inbox.state {
-            State::Closed | State::Closing => Some(Err(RecvError::Other(Error::new(
-                ErrorKind::Closed,
-                inbox
-                    .closed_because
-                    .clone()
-                    .unwrap_or_else(|| format!("connection to {} is closed", self.url())),
-            )))),
+            State::Closed | State::Closing => Some(Err(self.closed_error_locked(&inbox).into())),
             State::Connecting | State::Open => None,
         }
     }
@@ -158,18 +152,19 @@ impl Shared {
     pub(super) fn pump(&self, io: &mut Io) {
         // Whether a thread waits for the messages this pump queues.
         let mut waiting = false;
-        loop {
+        let cap = self.options.recv_queue_max_bytes;
+        // At the receive cap, reading stops (and whoever drains the inbox resumes it); while our
+        // own close is under way, incoming messages are discarded and there is no cap.
+        let mut full = !io.closing_locally && matches!(io.phase, Phase::Open(_)) && {
+            let mut inbox = lock(&self.inbox);
+            inbox.paused = inbox.bytes >= cap;
+            inbox.paused
+        };
+        while !full {
             let closing = io.closing_locally;
             let Phase::Open(ws) = &mut io.phase else {
                 break;
             };
-            if !closing {
-                let mut inbox = lock(&self.inbox);
-                if inbox.bytes >= self.options.recv_queue_max_bytes {
-                    inbox.paused = true;
-                    break;
-                }
-            }
             match ws.read() {
                 Ok(m @ (Message::Text(_) | Message::Binary(_))) => {
                     if !closing {
@@ -178,6 +173,8 @@ impl Shared {
                         inbox.bytes += n;
                         inbox.messages.push_back(m);
                         waiting |= inbox.waiters > 0;
+                        inbox.paused = inbox.bytes >= cap;
+                        full = inbox.paused;
                     }
                 }
                 Ok(Message::Close(frame)) => {
@@ -212,10 +209,7 @@ impl Shared {
                                 status.reason
                             )
                         };
-                        io.close_by = Some(Instant::now() + LINGER);
-                        io.next_ping = None;
-                        io.silence_deadline = None;
-                        io.poke = true;
+                        Self::linger(io);
                         self.set_state(State::Closed, |inbox| {
                             inbox.peer_close = Some(status);
                             if forbidden {
@@ -307,14 +301,9 @@ impl Shared {
         }));
         let _ = ws.get_ref().tcp().shutdown(Shutdown::Write);
         io.phase = Phase::Lingering(ws);
-        io.close_by = Some(Instant::now() + LINGER);
-        io.next_ping = None;
-        io.silence_deadline = None;
-        io.poke = true;
+        Self::linger(io);
         let mut inbox = lock(&self.inbox);
-        inbox.closed_because = Some(format!("connection closed: {}", err.message()));
-        inbox.ending = Some(err);
-        inbox.state = State::Closed;
+        Self::mark_closed(&mut inbox, Some(err));
         self.notify(inbox);
         self.fd.store(wait::NO_FD, Ordering::Release);
         self.waker.wake();

@@ -42,30 +42,23 @@ impl Shared {
     /// Encodes one message into the send queue (while connecting: into `Io::pending`) and, once
     /// open, hands what the socket takes to it at once; `io` is locked.
     pub(super) fn enqueue(&self, io: &mut Io, data: &[u8], kind: Kind) -> Result<()> {
-        let writable = match &io.phase {
-            connecting!() => true,
-            Phase::Open(ws) => ws.can_write(),
-            _ => false,
-        };
-        if io.closing_locally || !writable {
-            return Err(self.closed_error());
-        }
         let queued = io.queued();
-        if queued > 0 && queued + data.len() > self.options.send_queue_max_bytes {
-            return Err(self.would_block(queued, data.len()));
-        }
+        let full = queued > 0 && queued + data.len() > self.options.send_queue_max_bytes;
         match &mut io.phase {
+            _ if io.closing_locally => Err(self.closed_error()),
+            connecting!() if full => Err(self.would_block(queued, data.len())),
             connecting!() => {
                 frame::encode(&mut io.pending, kind, data);
                 Ok(())
             }
+            Phase::Open(ws) if ws.can_write() && full => Err(self.would_block(queued, data.len())),
             Phase::Open(ws) if ws.can_write() => {
                 if let Err(e) = ws.get_mut().queue(|out| frame::encode(out, kind, data)) {
                     let err = self.lost(&format!("sending failed: {e}"));
                     self.finish(io, Some(err.clone()));
                     return Err(err);
                 }
-                self.after_write(io);
+                self.update_interest(io);
                 Ok(())
             }
             _ => Err(self.closed_error()),
@@ -91,16 +84,13 @@ impl Shared {
                 ));
             }
             if inbox.state == State::Open {
+                // Write on this thread while waiting for room; else wait for the I/O thread.
                 drop(inbox);
-                if !self.write_on_socket(deadline) {
-                    inbox = lock(&self.inbox);
-                    if inbox.unsent && inbox.state == State::Open {
-                        inbox = self.wait_changed(inbox, deadline);
-                    }
+                let wrote = self.write_on_socket(deadline);
+                inbox = lock(&self.inbox);
+                if wrote || !(inbox.unsent && inbox.state == State::Open) {
                     continue;
                 }
-                inbox = lock(&self.inbox);
-                continue;
             }
             inbox = self.wait_changed(inbox, deadline);
         }
@@ -168,15 +158,6 @@ impl Shared {
                 let _ = ws.close(Some(frame));
             }
         }
-        self.after_write(io);
-    }
-
-    /// Asks the I/O thread to watch for room in the socket exactly while output is waiting.
-    pub(super) fn after_write(&self, io: &mut Io) {
-        let want = !io.drained();
-        if want != io.watch_writable {
-            io.watch_writable = want;
-            self.update_interest(io);
-        }
+        self.update_interest(io);
     }
 }
