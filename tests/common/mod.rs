@@ -1,11 +1,10 @@
 //! An in-process WebSocket server for the Rust tests: tungstenite on std threads, bound to
 //! 127.0.0.1 on a free port, stopped when dropped.
 
-#![allow(dead_code, clippy::result_large_err)]
+#![allow(clippy::result_large_err)]
 
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use tungstenite::protocol::WebSocketConfig;
@@ -18,8 +17,6 @@ pub struct Server {
     pub port: u16,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
-    /// Close codes the server received from clients, in order.
-    pub closes: mpsc::Receiver<(String, u16, String)>,
 }
 
 impl Server {
@@ -28,7 +25,6 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
-        let (_tx, closes) = mpsc::channel();
         let stop2 = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
             for stream in listener.incoming() {
@@ -60,7 +56,6 @@ impl Server {
             port,
             stop,
             thread: Some(thread),
-            closes,
         }
     }
 
