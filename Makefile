@@ -60,11 +60,11 @@ all: build
 build: $(DEBUG_LIB)/libwsbridge.so
 release: $(RELEASE_LIB)/libwsbridge.so
 
-$(DEBUG_LIB)/libwsbridge.so $(DEBUG_LIB)/libwsbridge.a: $(RUST_SOURCES)
+$(DEBUG_LIB)/libwsbridge.so $(DEBUG_LIB)/libwsbridge.a &: $(RUST_SOURCES)
 	$(CARGO) build --lib
 	@touch $(DEBUG_LIB)/libwsbridge.so $(DEBUG_LIB)/libwsbridge.a
 
-$(RELEASE_LIB)/libwsbridge.so $(RELEASE_LIB)/libwsbridge.a: $(RUST_SOURCES)
+$(RELEASE_LIB)/libwsbridge.so $(RELEASE_LIB)/libwsbridge.a &: $(RUST_SOURCES)
 	$(CARGO) build --lib --release
 	@touch $(RELEASE_LIB)/libwsbridge.so $(RELEASE_LIB)/libwsbridge.a
 
