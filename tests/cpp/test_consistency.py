@@ -3,7 +3,8 @@ C++ wrapper against the C header and the built library.
 
 - Every C function, macro and type the wrapper and the plugin use is declared in
   include/wsbridge.h, and the wrapper covers every function of the header.
-- Every `wsbridge::` name the plugin uses exists in the wrapper.
+- Every `wsbridge::` name the plugin uses exists in the wrapper, and the plugin's
+  EWsBridgeResult lists every result code of the header, in value order.
 - The built library exports every function of the header.
 - The plugin is laid out as Unreal expects (.uplugin modules, Build.cs files, generated headers),
   and `make unreal-plugin` stages a drop-in copy with the headers and the Linux library.
@@ -16,7 +17,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from cpp_build import ROOT, make
+from cpp_build import ROOT, built, make
 
 HEADER = ROOT / "include" / "wsbridge.h"
 WRAPPER = ROOT / "bindings" / "cpp" / "wsbridge.hpp"
@@ -90,11 +91,27 @@ def test_plugin_uses_only_what_the_wrapper_defines() -> None:
     assert not missing, f"the plugin uses names wsbridge.hpp does not define: {missing}"
 
 
+def test_plugin_result_enum_mirrors_every_result_code() -> None:
+    """EWsBridgeResult casts WSB_* codes straight to the enum: its entries, in order, must be the
+    header's result codes in value order (CamelCase of the names), then `Unknown`."""
+    header = HEADER.read_text()
+    results = sorted(
+        (int(value), name)
+        for name, value in re.findall(r"^#define\s+(WSB_\w+)\s+(\d+)$", header, re.M)
+        if name not in {"WSB_TEXT", "WSB_BINARY"} and not name.startswith(("WSB_STATE_", "WSB_VERSION_"))
+    )
+    assert [v for v, _ in results] == list(range(len(results))), results
+    camel = ["".join(w.capitalize() for w in name[4:].split("_")) for _, name in results]
+    types = code(PLUGIN / "Source" / "WsBridge" / "Public" / "WsBridgeTypes.h")
+    body = re.search(r"enum class EWsBridgeResult[^{]*\{(.*?)\}", types, re.S)
+    assert body, "EWsBridgeResult not found"
+    entries = [e.split("=")[0].strip() for e in body.group(1).split(",") if e.strip()]
+    assert entries == camel + ["Unknown"]
+
+
 def test_library_exports_every_function_of_the_header() -> None:
     functions, _, _ = declared()
-    if not RELEASE_SO.exists():
-        raise RuntimeError(f"{RELEASE_SO} is missing: run these tests with `make test-cpp`")
-    out = subprocess.run(["nm", "-D", "--defined-only", RELEASE_SO], check=True, capture_output=True, text=True)
+    out = subprocess.run(["nm", "-D", "--defined-only", built(RELEASE_SO)], check=True, capture_output=True, text=True)
     exported = {line.split()[-1] for line in out.stdout.splitlines() if line.strip()}
     assert functions <= exported, f"declared but not exported: {sorted(functions - exported)}"
 

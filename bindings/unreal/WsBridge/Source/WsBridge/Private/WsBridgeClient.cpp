@@ -8,13 +8,23 @@
 #include <string_view>
 #include <utility>
 
-// EWsBridgeResult mirrors the WSB_* codes one to one.
+// EWsBridgeResult mirrors the WSB_* codes one to one (tests/cpp/test_consistency.py checks the
+// names against wsbridge.h; these asserts check the values where the engine compiles).
 static_assert(static_cast<uint8>(EWsBridgeResult::Ok) == WSB_OK, "EWsBridgeResult is out of step with wsbridge.h");
 static_assert(static_cast<uint8>(EWsBridgeResult::Timeout) == WSB_TIMEOUT, "EWsBridgeResult is out of step with wsbridge.h");
+static_assert(static_cast<uint8>(EWsBridgeResult::BufferTooSmall) == WSB_BUFFER_TOO_SMALL, "EWsBridgeResult is out of step with wsbridge.h");
+static_assert(static_cast<uint8>(EWsBridgeResult::WouldBlock) == WSB_WOULD_BLOCK, "EWsBridgeResult is out of step with wsbridge.h");
 static_assert(static_cast<uint8>(EWsBridgeResult::Closed) == WSB_CLOSED, "EWsBridgeResult is out of step with wsbridge.h");
 static_assert(static_cast<uint8>(EWsBridgeResult::InvalidArgument) == WSB_INVALID_ARGUMENT, "EWsBridgeResult is out of step with wsbridge.h");
+static_assert(static_cast<uint8>(EWsBridgeResult::InvalidHandle) == WSB_INVALID_HANDLE, "EWsBridgeResult is out of step with wsbridge.h");
+static_assert(static_cast<uint8>(EWsBridgeResult::InvalidUtf8) == WSB_INVALID_UTF8, "EWsBridgeResult is out of step with wsbridge.h");
+static_assert(static_cast<uint8>(EWsBridgeResult::MessageTooBig) == WSB_MESSAGE_TOO_BIG, "EWsBridgeResult is out of step with wsbridge.h");
+static_assert(static_cast<uint8>(EWsBridgeResult::ConnectFailed) == WSB_CONNECT_FAILED, "EWsBridgeResult is out of step with wsbridge.h");
 static_assert(static_cast<uint8>(EWsBridgeResult::HandshakeFailed) == WSB_HANDSHAKE_FAILED, "EWsBridgeResult is out of step with wsbridge.h");
+static_assert(static_cast<uint8>(EWsBridgeResult::ConnectionLost) == WSB_CONNECTION_LOST, "EWsBridgeResult is out of step with wsbridge.h");
+static_assert(static_cast<uint8>(EWsBridgeResult::ProtocolError) == WSB_PROTOCOL_ERROR, "EWsBridgeResult is out of step with wsbridge.h");
 static_assert(static_cast<uint8>(EWsBridgeResult::Internal) == WSB_INTERNAL, "EWsBridgeResult is out of step with wsbridge.h");
+static_assert(static_cast<uint8>(EWsBridgeResult::TlsFailed) == WSB_TLS_FAILED, "EWsBridgeResult is out of step with wsbridge.h");
 
 namespace
 {
@@ -34,7 +44,7 @@ namespace
 
 	EWsBridgeResult ToResult(wsb_result Code)
 	{
-		return Code <= WSB_INTERNAL ? static_cast<EWsBridgeResult>(Code) : EWsBridgeResult::Unknown;
+		return Code < static_cast<wsb_result>(EWsBridgeResult::Unknown) ? static_cast<EWsBridgeResult>(Code) : EWsBridgeResult::Unknown;
 	}
 
 	/** Milliseconds as wsbridge takes them: any negative value waits without limit. */

@@ -23,6 +23,7 @@ enum class EWsBridgeResult : uint8
 	ConnectionLost,
 	ProtocolError,
 	Internal,
+	TlsFailed,
 	/** Not a wsbridge code: the library is not loaded, a code this plugin does not know (a
 	 *  newer library), or a plugin-level failure such as a binary reply to Exchange. The
 	 *  message says which. */
