@@ -153,6 +153,16 @@ struct Options {
     std::optional<std::uint32_t> pong_timeout_ms;
     std::optional<std::uint64_t> send_queue_max_bytes;
     std::optional<std::uint64_t> recv_queue_max_bytes;
+    /// TLS for wss:// URLs (rejected on ws://): a PEM file of trusted CAs (replaces the system's
+    /// roots), the name to verify instead of the URL's host, and, for development only, no
+    /// certificate check at all.
+    struct Tls {
+        std::optional<std::string> ca_file;
+        std::optional<std::string> server_name;
+        bool accept_invalid_certs = false;
+    } tls;
+    std::optional<std::string> proxy;     ///< HTTP proxy, "http://user:pass@host:port"
+    std::optional<bool> proxy_from_env;   ///< false ignores HTTPS_PROXY, HTTP_PROXY, ALL_PROXY
 
     /// The options JSON object wsb_connect takes. Strings are escaped (quotes, backslashes and
     /// control characters; UTF-8 passes through). Values are checked by the library, whose
@@ -197,6 +207,32 @@ struct Options {
         number("pong_timeout_ms", pong_timeout_ms);
         number("send_queue_max_bytes", send_queue_max_bytes);
         number("recv_queue_max_bytes", recv_queue_max_bytes);
+        if (tls.ca_file || tls.server_name || tls.accept_invalid_certs) {
+            key("tls");
+            json += '{';
+            if (tls.ca_file) {
+                json += "\"ca_file\": ";
+                append_json_string(json, *tls.ca_file);
+            }
+            if (tls.server_name) {
+                if (json.back() != '{') json += ", ";
+                json += "\"server_name\": ";
+                append_json_string(json, *tls.server_name);
+            }
+            if (tls.accept_invalid_certs) {
+                if (json.back() != '{') json += ", ";
+                json += "\"accept_invalid_certs\": true";
+            }
+            json += '}';
+        }
+        if (proxy) {
+            key("proxy");
+            append_json_string(json, *proxy);
+        }
+        if (proxy_from_env) {
+            key("proxy_from_env");
+            json += *proxy_from_env ? "true" : "false";
+        }
         json += '}';
         return json;
     }
@@ -279,6 +315,12 @@ inline Result<void> c_string(const char *what, std::string_view text, std::strin
     return {};
 }
 
+/// Success, or the Error of the C call that just returned `r` on this thread.
+inline Result<void> result_of(wsb_result r) {
+    if (r != WSB_OK) return Error::last(r);
+    return {};
+}
+
 }  // namespace detail
 
 /// A WebSocket connection. Move-only; the destructor closes it (code 1000) if it is open.
@@ -339,44 +381,27 @@ public:
     /// Queues one whole text message (must be UTF-8) and returns without waiting (wsb_send).
     /// WSB_WOULD_BLOCK: the send queue is full and the message was not queued.
     Result<void> send(std::string_view text) {
-        return result_of(wsb_send(handle(), reinterpret_cast<const std::uint8_t *>(text.data()),
-                              text.size(), WSB_TEXT));
+        return detail::result_of(wsb_send(handle(), reinterpret_cast<const std::uint8_t *>(text.data()),
+                                          text.size(), WSB_TEXT));
     }
 
     /// Queues one whole binary message of `size` bytes from `data`.
     Result<void> send_binary(const void *data, std::size_t size) {
-        return result_of(wsb_send(handle(), static_cast<const std::uint8_t *>(data), size, WSB_BINARY));
+        return detail::result_of(wsb_send(handle(), static_cast<const std::uint8_t *>(data), size, WSB_BINARY));
     }
 
     /// Waits until every message queued so far has been written to the socket (wsb_flush).
     /// `timeout`: 0ms only checks, wsbridge::forever waits without limit. is_timeout(): some
     /// bytes are still queued (the peer reads slower than the game sends).
     Result<void> flush(std::chrono::milliseconds timeout) {
-        return result_of(wsb_flush(handle(), detail::to_timeout_ms(timeout)));
+        return detail::result_of(wsb_flush(handle(), detail::to_timeout_ms(timeout)));
     }
 
     /// Receives one whole message into the client's reusable buffer, which grows to the
     /// largest message seen. `timeout`: 0ms polls, wsbridge::forever waits without limit.
     /// Errors: is_timeout() (nothing yet: the connection is fine), is_closed() (ended: see
     /// close_status), or the error that ended the connection, reported once (wsb_recv).
-    Result<Message> recv(std::chrono::milliseconds timeout) {
-        const wsb_handle h = handle();
-        if (capacity_ == 0 && !grow(kInitialBuffer)) return out_of_memory(kInitialBuffer);
-        std::size_t len = 0;
-        std::uint32_t kind = 0;
-        wsb_result r = wsb_recv(h, buffer_.get(), capacity_, &len, &kind, detail::to_timeout_ms(timeout));
-        while (r == WSB_BUFFER_TOO_SMALL) {
-            // The message stays queued: fetch it at once into a buffer of its size.
-            if (!grow(len)) return out_of_memory(len);
-            r = wsb_recv(h, buffer_.get(), capacity_, &len, &kind, 0);
-        }
-        if (r != WSB_OK) return Error::last(r);
-        Message message;
-        message.kind = static_cast<Kind>(kind);
-        message.data = buffer_.get();
-        message.size = len;
-        return message;
-    }
+    Result<Message> recv(std::chrono::milliseconds timeout) { return receive(timeout, true); }
 
     /// Delivers the messages already received, at most `max_messages` of them, to
     /// `on_message(const Message &)` without waiting, and returns how many. For a game's
@@ -387,7 +412,7 @@ public:
     Result<std::size_t> poll(std::size_t max_messages, OnMessage &&on_message) {
         std::size_t delivered = 0;
         while (delivered < max_messages) {
-            Result<Message> message = recv(std::chrono::milliseconds(0));
+            Result<Message> message = receive(std::chrono::milliseconds(0), false);
             if (!message) {
                 if (message.error().is_timeout()) break;
                 return message.error();
@@ -463,13 +488,9 @@ public:
         if (!valid_reason) return valid_reason;
         wsb_handle h = handle();
         wsb_result r = wsb_close(h, code, reason_c.c_str(), detail::to_timeout_ms(timeout));
-        if (r != WSB_OK) {
-            Error error = Error::last(r);
-            if (r != WSB_INVALID_ARGUMENT) handle_.compare_exchange_strong(h, 0);
-            return error;
-        }
-        handle_.compare_exchange_strong(h, 0);
-        return {};
+        Result<void> closed = detail::result_of(r);
+        if (r != WSB_INVALID_ARGUMENT) handle_.compare_exchange_strong(h, 0);
+        return closed;
     }
 
     /// How long the destructor and move assignment wait for the close handshake (default
@@ -493,9 +514,26 @@ private:
         return adopt(h);
     }
 
-    static Result<void> result_of(wsb_result r) {
+    /// recv. With `describe_timeout` false, a WSB_TIMEOUT comes back without the wsb_last_error
+    /// text: poll, called every tick, drops it, so it costs no library call and no allocation.
+    Result<Message> receive(std::chrono::milliseconds timeout, bool describe_timeout) {
+        const wsb_handle h = handle();
+        if (capacity_ == 0 && !grow(kInitialBuffer)) return out_of_memory(kInitialBuffer);
+        std::size_t len = 0;
+        std::uint32_t kind = 0;
+        wsb_result r = wsb_recv(h, buffer_.get(), capacity_, &len, &kind, detail::to_timeout_ms(timeout));
+        while (r == WSB_BUFFER_TOO_SMALL) {
+            // The message stays queued: fetch it at once into a buffer of its size.
+            if (!grow(len)) return out_of_memory(len);
+            r = wsb_recv(h, buffer_.get(), capacity_, &len, &kind, 0);
+        }
+        if (r == WSB_TIMEOUT && !describe_timeout) return Error(r, std::string());
         if (r != WSB_OK) return Error::last(r);
-        return {};
+        Message message;
+        message.kind = static_cast<Kind>(kind);
+        message.data = buffer_.get();
+        message.size = len;
+        return message;
     }
 
     /// Makes the buffer at least `size` bytes; false if the memory cannot be had.
@@ -545,9 +583,7 @@ inline Result<void> check_version() {
 /// calls return WSB_INVALID_HANDLE and its destructor does no harm while the library is
 /// loaded; once the library is unloaded, release() such a Client instead of destroying it.
 inline Result<void> shutdown(std::chrono::milliseconds timeout) {
-    wsb_result r = wsb_shutdown(detail::to_timeout_ms(timeout));
-    if (r != WSB_OK) return Error::last(r);
-    return {};
+    return detail::result_of(wsb_shutdown(detail::to_timeout_ms(timeout)));
 }
 
 }  // namespace wsbridge

@@ -309,6 +309,21 @@ void test_options_json() {
         "\"subprotocols\": [\"wsb.v1\", \"a\\\"b\"], \"max_message_size\": 4096, \"ping_interval_ms\": 0, "
         "\"pong_timeout_ms\": 300, \"send_queue_max_bytes\": 1048576, \"recv_queue_max_bytes\": 2097152}";
     CHECK(o.to_json() == want, "\n got  %s\n want %s", o.to_json().c_str(), want.c_str());
+
+    Options net;
+    net.tls.ca_file = "C:\\certs\\ca.pem";
+    net.tls.server_name = "trainer.internal";
+    net.tls.accept_invalid_certs = true;
+    net.proxy = "http://u:p@proxy:3128";
+    net.proxy_from_env = false;
+    const std::string want_net =
+        "{\"tls\": {\"ca_file\": \"C:\\\\certs\\\\ca.pem\", \"server_name\": \"trainer.internal\", "
+        "\"accept_invalid_certs\": true}, \"proxy\": \"http://u:p@proxy:3128\", \"proxy_from_env\": false}";
+    CHECK(net.to_json() == want_net, "\n got  %s\n want %s", net.to_json().c_str(), want_net.c_str());
+    // The library takes every key the wrapper writes (a ws:// URL refuses `tls` by name).
+    Result<Client> refused = Client::connect(url("/echo"), net);
+    CHECK_FAILS(refused, WSB_INVALID_ARGUMENT);
+    CHECK(contains(refused.error().message(), "option `tls`"), "message: %s", refused.error().message().c_str());
 }
 
 void test_options_reach_the_server() {
