@@ -38,6 +38,8 @@ typedef struct {
     config cfg;
     cartpole *carts;
     int *ready;           /* reset at least once on this connection */
+    uint64_t *seeds;      /* the seeds of a reset request, */
+    int *seeded;          /* and which agents have one (not null) */
     float *obs, *reward;  /* K x 4, K */
     uint8_t *terminated, *truncated;
     char *infos;          /* "\"infos\":[...]" */
@@ -134,10 +136,10 @@ static int send_hello(game *g, wsb_handle h) {
 
 /* Appends `,{...}` or `[{...}` for agent i's info to g->infos. */
 static void add_info(game *g, size_t *len, int i, const char *end) {
-    char item[64];
-    int n = end ? snprintf(item, sizeof item, "%s{\"end\":\"%s\"}", i ? "," : "[", end)
-                : snprintf(item, sizeof item, "%s{}", i ? "," : "[");
-    memcpy(g->infos + *len, item, (size_t)n + 1);
+    char *at = g->infos + *len;
+    size_t room = g->infos_cap - *len;
+    int n = end ? snprintf(at, room, "%s{\"end\":\"%s\"}", i ? "," : "[", end)
+                : snprintf(at, room, "%s{}", i ? "," : "[");
     *len += (size_t)n;
 }
 
@@ -181,19 +183,13 @@ static int handle(game *g, wsb_handle h, const wire_msg *m, char *err, size_t ca
     size_t infos_len = (size_t)snprintf(g->infos, g->infos_cap, "\"infos\":");
     if (wire_string(m, "type", type, sizeof type, err, cap) != 0) return -1;
     if (strcmp(type, "reset") == 0) {
-        uint64_t *seeds = calloc((size_t)k, sizeof *seeds);
-        int *present = calloc((size_t)k, sizeof *present);
-        int n = seeds && present ? wire_int_list(m, "seeds", seeds, present, k) : -1;
-        if (n == k)
-            for (int i = 0; i < k; i++) {
-                if (present[i]) cartpole_seed(&g->carts[i], seeds[i]);
-                reset_agent(g, i, &infos_len);
-            }
-        free(seeds);
-        free(present);
-        if (n != k) {
+        if (wire_int_list(m, "seeds", g->seeds, g->seeded, k) != k) {
             snprintf(err, cap, "reset: \"seeds\" must list %d integers or nulls", k);
             return -1;
+        }
+        for (int i = 0; i < k; i++) {
+            if (g->seeded[i]) cartpole_seed(&g->carts[i], g->seeds[i]);
+            reset_agent(g, i, &infos_len);
         }
     } else if (strcmp(type, "step") == 0) {
         wire_array action, reset;
@@ -332,6 +328,8 @@ int main(int argc, char **argv) {
     size_t k = (size_t)g.cfg.agents;
     g.carts = calloc(k, sizeof *g.carts);
     g.ready = calloc(k, sizeof *g.ready);
+    g.seeds = calloc(k, sizeof *g.seeds);
+    g.seeded = calloc(k, sizeof *g.seeded);
     g.obs = calloc(k * CARTPOLE_OBS, sizeof *g.obs);
     g.reward = calloc(k, sizeof *g.reward);
     g.terminated = calloc(k, 1);
@@ -340,7 +338,8 @@ int main(int argc, char **argv) {
     g.infos = malloc(g.infos_cap);
     g.in_cap = 4096;
     g.in = malloc(g.in_cap);
-    if (!g.carts || !g.ready || !g.obs || !g.reward || !g.terminated || !g.truncated || !g.infos || !g.in) {
+    if (!g.carts || !g.ready || !g.seeds || !g.seeded || !g.obs || !g.reward || !g.terminated || !g.truncated ||
+        !g.infos || !g.in) {
         fprintf(stderr, "cartpole: out of memory for %zu agents\n", k);
         return 1;
     }
@@ -370,6 +369,8 @@ int main(int argc, char **argv) {
     wire_buf_free(&g.out);
     free(g.carts);
     free(g.ready);
+    free(g.seeds);
+    free(g.seeded);
     free(g.obs);
     free(g.reward);
     free(g.terminated);

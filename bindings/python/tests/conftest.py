@@ -13,9 +13,9 @@ import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -24,6 +24,21 @@ import wsbridge
 ROOT = Path(__file__).resolve().parents[3]
 GAME = Path(os.environ.get("WSB_GAME", ROOT / "build" / "tests" / "cartpole"))
 sys.path.insert(0, str(ROOT / "tools"))
+
+T = TypeVar("T")
+
+
+def made_and_ended(make: Callable[..., T], end: Callable[[T], None]) -> Iterator[Callable[..., T]]:
+    """A fixture's body: yields ``make``, and ends what it made once the test is over."""
+    made: list[T] = []
+
+    def factory(*args: Any, **kwargs: Any) -> T:
+        made.append(make(*args, **kwargs))
+        return made[-1]
+
+    yield factory
+    for thing in made:
+        end(thing)
 
 
 class Game:
@@ -80,32 +95,15 @@ class Game:
 
 
 @pytest.fixture
-def launch() -> Iterator[Any]:
+def launch() -> Iterator[Callable[..., Game]]:
     """``launch(url, slot, *args) -> Game``; every game is killed at the end of the test."""
-    games: list[Game] = []
-
-    def start(url: str, slot: str | int, *args: str) -> Game:
-        games.append(Game(url, slot, *args))
-        return games[-1]
-
-    yield start
-    for game in games:
-        game.stop()
+    yield from made_and_ended(Game, Game.stop)
 
 
 @pytest.fixture
-def hub_factory() -> Iterator[Any]:
+def hub_factory() -> Iterator[Callable[..., wsbridge.Hub]]:
     """``hub_factory(**kwargs) -> Hub``, started on a free port; closed at the end of the test."""
-    hubs: list[wsbridge.Hub] = []
-
-    def make(**kwargs: Any) -> wsbridge.Hub:
-        kwargs.setdefault("port", 0)
-        hubs.append(wsbridge.Hub(**kwargs).start())
-        return hubs[-1]
-
-    yield make
-    for hub in hubs:
-        hub.close()
+    yield from made_and_ended(lambda **kwargs: wsbridge.Hub(**{"port": 0, **kwargs}).start(), wsbridge.Hub.close)
 
 
 class Proxy:
@@ -175,13 +173,6 @@ class Proxy:
 
 
 @pytest.fixture
-def proxy_factory() -> Iterator[Any]:
-    proxies: list[Proxy] = []
-
-    def make(target: int) -> Proxy:
-        proxies.append(Proxy(target))
-        return proxies[-1]
-
-    yield make
-    for p in proxies:
-        p.close()
+def proxy_factory() -> Iterator[Callable[..., Proxy]]:
+    """``proxy_factory(target_port) -> Proxy``; closed at the end of the test."""
+    yield from made_and_ended(Proxy, Proxy.close)

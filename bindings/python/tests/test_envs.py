@@ -18,6 +18,7 @@ from gymnasium.utils.env_checker import check_env, data_equivalence
 from gymnasium.utils.passive_env_checker import data_shares_objects
 from gymnasium.vector import AutoresetMode, SyncVectorEnv, VectorEnv
 from gymnasium.vector.utils import batch_space
+from peers import ScriptedGame
 
 from wsbridge import RemoteEnv, RemoteVectorEnv
 
@@ -160,8 +161,6 @@ def test_bad_vector_arguments_are_refused(hub_factory, launch) -> None:
 
 
 def test_games_with_different_spaces_cannot_share_a_vector_env(hub_factory) -> None:
-    from peers import ScriptedGame
-
     hub = hub_factory(games=2)
     ScriptedGame(hub.url("0"), lambda m: None)
     ScriptedGame(hub.url("1"), lambda m: None, action_space={"type": "discrete", "n": 3})

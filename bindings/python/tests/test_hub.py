@@ -27,7 +27,7 @@ def test_many_games_share_one_port_routed_by_path(hub_factory, launch, capfd) ->
     assert "waiting for games on " + hub.url() in capfd.readouterr().err  # the progress bar
 
 
-def test_custom_slot_ids_and_prefix(hub_factory, launch) -> None:
+def test_custom_slot_ids_and_prefix(hub_factory) -> None:
     hub = hub_factory(games=["left", "right"], path_prefix="/arena/")
     with connect(hub.url() + "/arena/right") as ws:
         ws.send(hello())

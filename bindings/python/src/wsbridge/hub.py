@@ -178,10 +178,7 @@ class Hub:
         Shows a progress bar (tqdm, on stderr) while waiting if ``progress`` is true. Raises
         ``TimeoutError`` naming the missing slots if ``timeout`` seconds pass first.
         """
-        wanted = [str(s) for s in (self.slots if slots is None else slots)]
-        for s in wanted:
-            if s not in self._by_id:
-                raise KeyError(f"no slot {s!r} (slots: {', '.join(self.slots)})")
+        wanted = [self._slot(s).id for s in (self.slots if slots is None else slots)]
         deadline = None if timeout is None else time.monotonic() + timeout
         bar = None
         with self._state:
@@ -214,9 +211,7 @@ class Hub:
 
         Raises ``TimeoutError`` if ``timeout`` seconds pass first.
         """
-        slot = str(slot)
-        if slot not in self._by_id:
-            raise KeyError(f"no slot {slot!r} (slots: {', '.join(self.slots)})")
+        slot = self._slot(slot).id
 
         def ready() -> bool:
             game = self._connected.get(slot)
@@ -230,7 +225,7 @@ class Hub:
 
     def kick(self, slot: str, code: int = CloseCode.GOING_AWAY, reason: str = "closed by the trainer") -> None:
         """Closes a game's connection with ``code`` and ``reason`` (the slot stays open)."""
-        self._call(self._kick(self._by_id[str(slot)], code, reason), None)
+        self._call(self._kick(self._slot(slot), code, reason))
 
     def exchange(self, requests: Sequence[Request]) -> list[Answer]:
         """Sends every request and waits for every answer, all games in parallel.
@@ -243,20 +238,27 @@ class Hub:
         failed) before this returns or raises.
         """
         answers: list[Answer] = []
-        for result in self._call(self._exchange(requests), None):
+        for result in self._call(self._exchange(requests)):
             if isinstance(result, BaseException):
                 raise result
             answers.append(result)
         return answers
 
+    def _slot(self, slot: str | int) -> _Slot:
+        try:
+            return self._by_id[str(slot)]
+        except KeyError:
+            raise KeyError(f"no slot {str(slot)!r} (slots: {', '.join(self.slots)})") from None
+
     # ---- event loop side ---------------------------------------------------------------
 
-    def _call(self, coro: Any, timeout: float | None) -> Any:
+    def _call(self, coro: Any) -> Any:
+        """Runs ``coro`` on the event loop and waits for its result."""
         if self._loop is None or self._thread is None:
             raise RuntimeError("the hub is not started")
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)
         try:
-            return future.result(timeout)
+            return future.result()
         except BaseException:
             future.cancel()
             raise

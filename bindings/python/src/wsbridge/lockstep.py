@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import collections
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .errors import ProtocolError
-from .hub import Hub, Request
-from .protocol import (MAX_SEED, CloseCode, GameInfo, StepReply, parse_reset_reply, parse_step_reply,
-                       reset_request, step_request)
+from .hub import Answer, Hub, Request
+from .protocol import (MAX_SEED, CloseCode, GameInfo, parse_reset_reply, parse_step_reply, reset_request,
+                       step_request)
+from .spaces import action_wire_dtype
 
 __all__ = ["Lockstep", "RECONNECTED_INFO"]
 
 #: The info key set (to ``True``) on agents whose episode ended because their game reconnected.
 RECONNECTED_INFO = "wsbridge_reconnected"
+
+_Parsed = TypeVar("_Parsed")
 
 
 class Lockstep:
@@ -48,10 +51,13 @@ class Lockstep:
                     f"{game.observation_space} / {game.action_space}")
         self.observation_space = first.observation_space
         self.action_space = first.action_space
+        self._action_dtype = action_wire_dtype(self.action_space)
         bounds = np.cumsum([0] + [g.agents for g in self.games])
         self._rows = [slice(int(a), int(b)) for a, b in zip(bounds, bounds[1:])]
         self.num_agents = int(bounds[-1])
-        self._last_obs: NDArray[Any] | None = None
+        #: Each game's latest observations: read-only views on its latest answer, kept for a game
+        #: that reconnects during a step (its agents report them again).
+        self._last_obs: list[NDArray[Any]] | None = None
         #: Agents that must be reset before they may step (not reset on their current connection).
         self.needs_reset = np.ones(self.num_agents, dtype=np.bool_)
         #: Seconds per round trip (reset or step) as the calling thread saw it, most recent last.
@@ -65,8 +71,8 @@ class Lockstep:
         for s in seeds:
             if s is not None and not (isinstance(s, (int, np.integer)) and 0 <= s < MAX_SEED):
                 raise ValueError(f"a seed must be None or an integer in [0, 2**63), not {s!r}")
-        obs: list[NDArray[Any] | None] = [None] * len(self.games)
-        infos: list[list[dict[str, Any]]] = [[] for _ in self.games]
+        obs: dict[int, NDArray[Any]] = {}
+        infos: dict[int, list[dict[str, Any]]] = {}
         pending = list(range(len(self.games)))
         while pending:  # a game that reconnects during its reset is simply reset again
             requests = [Request(self.games[g].slot, self.games[g].connection,
@@ -82,10 +88,10 @@ class Lockstep:
                 else:
                     obs[g], infos[g] = self._check(g, parse_reset_reply, answer)
             pending = retry
-        batch = np.concatenate([o for o in obs if o is not None])  # every game answered
-        self._last_obs = batch.copy()
+        games = range(len(self.games))  # every one of them answered
+        self._last_obs = [obs[g] for g in games]
         self.needs_reset[:] = False
-        return batch, [info for game in infos for info in game]
+        return np.concatenate(self._last_obs), [info for g in games for info in infos[g]]
 
     def step(self, actions: NDArray[Any], reset: NDArray[np.bool_]
              ) -> tuple[NDArray[Any], NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_], list[dict[str, Any]]]:
@@ -106,10 +112,10 @@ class Lockstep:
         if stale.any():
             raise RuntimeError(f"agents {np.flatnonzero(stale).tolist()} ended their episode when their game "
                                "reconnected: reset them first")
-        requests = [Request(game.slot, game.connection, step_request(game, actions[rows], reset[rows]))
+        requests = [Request(game.slot, game.connection, step_request(actions[rows], reset[rows], self._action_dtype))
                     for game, rows in zip(self.games, self._rows)]
         answers = self._exchange(requests)
-        obs = self._last_obs.copy()
+        obs = list(self._last_obs)
         reward = np.zeros(self.num_agents, dtype=np.float64)
         terminated = np.zeros(self.num_agents, dtype=np.bool_)
         truncated = np.zeros(self.num_agents, dtype=np.bool_)
@@ -120,15 +126,15 @@ class Lockstep:
                 truncated[rows] = True
                 infos += [{RECONNECTED_INFO: True} for _ in range(rows.stop - rows.start)]
                 continue
-            reply: StepReply = self._check(g, parse_step_reply, answer)
-            obs[rows], reward[rows] = reply.obs, reply.reward
+            reply = self._check(g, parse_step_reply, answer)
+            obs[g], reward[rows] = reply.obs, reply.reward
             terminated[rows], truncated[rows] = reply.terminated, reply.truncated
             infos += reply.infos
-        self._last_obs = obs.copy()
+        self._last_obs = obs
         self.needs_reset &= ~reset
-        return obs, reward, terminated, truncated, infos
+        return np.concatenate(obs), reward, terminated, truncated, infos  # the one copy of the observations
 
-    def _exchange(self, requests: list[Request]) -> list[Any]:
+    def _exchange(self, requests: list[Request]) -> list[Answer]:
         start = time.perf_counter()
         answers = self.hub.exchange(requests)
         self.round_trips.append(time.perf_counter() - start)
@@ -138,7 +144,7 @@ class Lockstep:
         self.games[g] = game
         self.needs_reset[self._rows[g]] = True
 
-    def _check(self, g: int, parse: Any, answer: Any) -> Any:
+    def _check(self, g: int, parse: Callable[[bytes | str, GameInfo], _Parsed], answer: bytes | str) -> _Parsed:
         try:
             return parse(answer, self.games[g])
         except ProtocolError as e:

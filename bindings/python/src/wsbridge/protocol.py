@@ -11,8 +11,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import ProtocolError
-from .spaces import Space, action_wire_dtype, space_from_json
-from .wire import Message, decode, encode
+from .spaces import Space, space_from_json
+from .wire import DTYPES, Message, decode, encode
 
 __all__ = ["PROTOCOL_VERSION", "CloseCode", "GameInfo", "StepReply", "parse_hello", "parse_reset_reply",
            "parse_step_reply", "reset_request", "step_request"]
@@ -22,6 +22,9 @@ PROTOCOL_VERSION = 1
 
 #: Seeds travel as JSON integers in ``[0, 2**63)``.
 MAX_SEED = 2**63
+
+_REWARD_DTYPES = (DTYPES["float32"], DTYPES["float64"])
+_BOOL_DTYPES = (DTYPES["bool"],)
 
 
 class CloseCode(enum.IntEnum):
@@ -72,10 +75,11 @@ class GameInfo:
 
 @dataclass(frozen=True)
 class StepReply:
-    """One game's answer to ``step``: one row per agent."""
+    """One game's answer to ``step``: one row per agent. The arrays are read-only views on the
+    received message (``reward`` float32 or float64): copy what you keep."""
 
     obs: NDArray[Any]
-    reward: NDArray[np.float64]
+    reward: NDArray[np.floating[Any]]
     terminated: NDArray[np.bool_]
     truncated: NDArray[np.bool_]
     infos: list[dict[str, Any]]
@@ -98,8 +102,6 @@ def parse_hello(data: bytes | str, *, slot: str, path: str, address: str, connec
         raise ProtocolError(f"hello: 'name' must be a string, not {name!r}")
     observation_space = space_from_json(h.get("observation_space"), "observation_space")
     action_space = space_from_json(h.get("action_space"), "action_space")
-    if not isinstance(observation_space.shape, tuple) or observation_space.dtype is None:
-        raise ProtocolError("observation_space must have a shape and a dtype")
     return GameInfo(slot, path, name, agents, observation_space, action_space, address, connection)
 
 
@@ -108,9 +110,9 @@ def reset_request(seeds: Sequence[int | None], options: Mapping[str, Any] | None
     return encode("reset", {"seeds": list(seeds), "options": dict(options or {})})
 
 
-def step_request(game: GameInfo, actions: NDArray[Any], reset: NDArray[np.bool_]) -> str | bytes:
-    """A ``step`` request: ``actions`` has one row per agent, ``reset`` flags agents to reset."""
-    action_dtype = action_wire_dtype(game.action_space)
+def step_request(actions: NDArray[Any], reset: NDArray[np.bool_], action_dtype: np.dtype[Any]) -> str | bytes:
+    """A ``step`` request: ``actions`` has one row per agent, sent as ``action_dtype`` (the
+    action space's :func:`~wsbridge.spaces.action_wire_dtype`); ``reset`` flags agents to reset."""
     return encode("step", arrays={
         "action": np.asarray(actions).astype(action_dtype, copy=False),
         "reset": np.asarray(reset, dtype=np.bool_),
@@ -118,21 +120,18 @@ def step_request(game: GameInfo, actions: NDArray[Any], reset: NDArray[np.bool_]
 
 
 def parse_reset_reply(data: bytes | str, game: GameInfo) -> tuple[NDArray[Any], list[dict[str, Any]]]:
-    """The observations (one row per agent, a fresh array) and infos from a ``reset`` answer."""
+    """The observations (one row per agent, a read-only view on ``data``) and infos from a
+    ``reset`` answer."""
     message = _expect(data, "reset", game)
-    return _rows(message, "obs", game, game.observation_space.dtype, game.observation_space.shape).copy(), \
-        _infos(message, game)
+    return _obs(message, game), _infos(message, game)
 
 
 def parse_step_reply(data: bytes | str, game: GameInfo) -> StepReply:
-    """Validates and copies a ``step`` answer."""
+    """Validates a ``step`` answer (without copying its arrays)."""
     message = _expect(data, "step", game)
-    obs = _rows(message, "obs", game, game.observation_space.dtype, game.observation_space.shape)
-    reward = _rows(message, "reward", game, (np.float32, np.float64), ())
-    terminated = _rows(message, "terminated", game, np.bool_, ())
-    truncated = _rows(message, "truncated", game, np.bool_, ())
-    return StepReply(obs.copy(), reward.astype(np.float64), terminated.copy(), truncated.copy(),
-                     _infos(message, game))
+    return StepReply(_obs(message, game), _rows(message, "reward", game, _REWARD_DTYPES),
+                     _rows(message, "terminated", game, _BOOL_DTYPES),
+                     _rows(message, "truncated", game, _BOOL_DTYPES), _infos(message, game))
 
 
 def _expect(data: bytes | str, kind: str, game: GameInfo) -> Message:
@@ -145,11 +144,17 @@ def _expect(data: bytes | str, kind: str, game: GameInfo) -> Message:
     return message
 
 
-def _rows(message: Message, name: str, game: GameInfo, dtypes: Any, shape: tuple[int, ...] | None) -> NDArray[Any]:
+def _obs(message: Message, game: GameInfo) -> NDArray[Any]:
+    space = game.observation_space
+    return _rows(message, "obs", game, (space.dtype,), space.shape)
+
+
+def _rows(message: Message, name: str, game: GameInfo, allowed: tuple[Any, ...],
+          shape: tuple[int, ...] | None = ()) -> NDArray[Any]:
+    """The array ``name`` of an answer, checked: one of the ``allowed`` dtypes, ``shape`` per agent."""
     array = message.arrays.get(name)
     if array is None:
         raise ProtocolError(f"{game.path}: {message.type} answer has no {name!r} array")
-    allowed = [np.dtype(d) for d in (dtypes if isinstance(dtypes, tuple) else (dtypes,))]
     if array.dtype not in allowed:
         raise ProtocolError(
             f"{game.path}: {name!r} has dtype {array.dtype.name}, expected {' or '.join(d.name for d in allowed)}")

@@ -30,6 +30,9 @@ DTYPES: Mapping[str, np.dtype[Any]] = {
     )
 }
 
+#: The wire name of each little-endian dtype (normalize a dtype with ``newbyteorder("<")``).
+_NAMES: Mapping[np.dtype[Any], str] = {dtype: name for name, dtype in DTYPES.items()}
+
 _ALIGN = 8
 _LENGTH = struct.Struct("<I")
 
@@ -49,9 +52,10 @@ class Message:
 
 def wire_dtype_name(dtype: np.dtype[Any]) -> str:
     """The protocol's name for a numpy dtype, or ``ValueError`` if the protocol has none."""
-    name = np.dtype(dtype).name
-    if name not in DTYPES:
-        raise ValueError(f"dtype {name} cannot travel in a wsbridge message (allowed: {', '.join(DTYPES)})")
+    dtype = np.dtype(dtype)
+    name = _NAMES.get(dtype.newbyteorder("<"))  # a table, not dtype.name: this runs on every send
+    if name is None:
+        raise ValueError(f"dtype {dtype.name} cannot travel in a wsbridge message (allowed: {', '.join(DTYPES)})")
     return name
 
 
@@ -73,11 +77,12 @@ def encode(type_: str, fields: Mapping[str, Any] | None = None,
     descriptions: dict[str, dict[str, Any]] = {}
     offset = 0
     for name, array in arrays.items():
-        dtype = DTYPES[wire_dtype_name(array.dtype)]
-        data = np.ascontiguousarray(array, dtype=dtype).tobytes()
-        descriptions[name] = {"dtype": dtype.name, "shape": list(array.shape), "offset": offset}
-        chunks.append(data + b"\0" * _pad(len(data)))
-        offset += len(data) + _pad(len(data))
+        wire = wire_dtype_name(array.dtype)
+        data = np.ascontiguousarray(array, dtype=DTYPES[wire]).tobytes()
+        data += bytes(_pad(len(data)))
+        descriptions[name] = {"dtype": wire, "shape": list(array.shape), "offset": offset}
+        chunks.append(data)
+        offset += len(data)
     header["arrays"] = descriptions
     text = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
     text += b" " * _pad(_LENGTH.size + len(text))
