@@ -20,9 +20,11 @@ CXXFLAGS_WSB_STRICT := -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wold-
 HOSTILE_MACROS := '-Dcheck(x)=((void)0)' '-Dverify(x)=((void)0)' '-Densure(x)=((void)0)' \
     '-Dmin(a,b)=0' '-Dmax(a,b)=0' -Dsmall=char -Dnear= -Dfar= -Dinterface=struct -DERROR=0
 
+# $(call cxx_shared,OUT,SOURCES,LIBDIR,EXTRA_FLAGS): c_shared (Makefile) for a C++ program.
+cxx_shared = mkdir -p $(dir $(1)) && $(CXX) $(CXXFLAGS_WSB) $(4) -o $(1) $(2) -L$(3) -Wl,-rpath,$(3) -lwsbridge
+
 $(CPP_BUILD)/tests/wrapper_test: tests/cpp/wrapper_test.cpp $(CPP_HEADERS) $(DEBUG_LIB)/libwsbridge.so
-	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS_WSB) $(CXXFLAGS_WSB_STRICT) -o $@ $< -L$(DEBUG_LIB) -Wl,-rpath,$(DEBUG_LIB) -lwsbridge
+	$(call cxx_shared,$@,$<,$(DEBUG_LIB),$(CXXFLAGS_WSB_STRICT))
 
 # The header on its own (self-contained), as C++17 and C++20 (Unreal 5.3+), under the
 # hostile macros, with g++ and with clang++ (Unreal's compiler except on Windows).
@@ -37,8 +39,7 @@ $(CPP_BUILD)/header-checks.stamp: $(CPP_HEADERS) mk/cpp.mk
 	@touch $@
 
 $(CPP_BUILD)/examples/client: examples/cpp/client.cpp $(CPP_HEADERS) $(RELEASE_LIB)/libwsbridge.so
-	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS_WSB) -o $@ $< -L$(RELEASE_LIB) -Wl,-rpath,$(RELEASE_LIB) -lwsbridge
+	$(call cxx_shared,$@,$<,$(RELEASE_LIB))
 
 # ---- Unreal plugin --------------------------------------------------------------------------
 

@@ -34,17 +34,16 @@ $(CSHARP_BUILD)/libwsbridge.so: $(DEBUG_LIB)/libwsbridge.so
 $(CSHARP_BUILD)/WsbridgeTests.exe: $(CSHARP_TESTS) $(CSHARP_BUILD)/Wsbridge.dll
 	$(MCS) -r:$(CSHARP_BUILD)/Wsbridge.dll -out:$@ $(CSHARP_TESTS)
 
-# The seed client, with its own copy of the package assembly and the release library.
-CSHARP_DEMO := $(CSHARP_BUILD)/demo
-$(CSHARP_DEMO)/Client.exe: examples/csharp/Client.cs $(CSHARP_BUILD)/Wsbridge.dll $(RELEASE_LIB)/libwsbridge.so
-	@mkdir -p $(@D)
-	cp $(CSHARP_BUILD)/Wsbridge.dll $(CSHARP_DEMO)/Wsbridge.dll
-	ln -sf $(RELEASE_LIB)/libwsbridge.so $(CSHARP_DEMO)/libwsbridge.so
-	$(MCS) -r:$(CSHARP_DEMO)/Wsbridge.dll -out:$@ $<
-
-# The test build of the seed client (debug library), run by tests/csharp against the trainer.
+# The seed client, beside the debug library: run by tests/csharp against the trainer.
 $(CSHARP_BUILD)/Client.exe: examples/csharp/Client.cs $(CSHARP_BUILD)/Wsbridge.dll
 	$(MCS) -r:$(CSHARP_BUILD)/Wsbridge.dll -out:$@ $<
+
+# The same program and package assembly for `make demo`, beside the release library.
+CSHARP_DEMO := $(CSHARP_BUILD)/demo
+$(CSHARP_DEMO)/Client.exe: $(CSHARP_BUILD)/Client.exe $(RELEASE_LIB)/libwsbridge.so
+	@mkdir -p $(@D)
+	cp $(addprefix $(CSHARP_BUILD)/,Wsbridge.dll Wsbridge.dll.mdb Client.exe Client.exe.mdb) $(@D)/
+	ln -sf $(RELEASE_LIB)/libwsbridge.so $(@D)/libwsbridge.so
 
 unity-syntax: | mono-install
 	$(MCS) --parse '-define:$(UNITY_DEFINES)' $(UNITY_ONLY)

@@ -1,6 +1,6 @@
 // A minimal test runner for the C# binding under Mono (no test framework to install).
 //
-//     mono WsbridgeTests.exe --list      names of the cases run by tests/csharp/test_csharp.py
+//     mono WsbridgeTests.exe --list      names of the cases run by tests/csharp/test_unity_csharp.py
 //     mono WsbridgeTests.exe CASE        runs one case; exit 0 = passed
 //
 // A case is a public static method marked [Case] in a class of this assembly, named

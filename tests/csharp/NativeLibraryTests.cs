@@ -7,7 +7,7 @@ namespace Wsbridge.Tests
 {
     public static class NativeLibraryTests
     {
-        // Run by test_csharp.py from a folder without libwsbridge.so.
+        // Run by test_unity_csharp.py from a folder without libwsbridge.so.
         [Case(Isolated = true)]
         public static void MissingLibraryIsExplained()
         {

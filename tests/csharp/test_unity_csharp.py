@@ -7,15 +7,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
+import pki  # the throw-away test CA of the TLS tests
 import pytest
 from launch import Server
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "network"))
-import pki  # noqa: E402  (the throw-away test CA of the TLS tests)
 
 BUILD = Path(os.environ.get("WSB_BUILD_DIR", ROOT / "build")) / "csharp"
 TESTS = BUILD / "WsbridgeTests.exe"

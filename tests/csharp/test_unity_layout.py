@@ -173,8 +173,7 @@ def test_plugin_import_settings(plugin: str) -> None:
     for key, settings in wanted.items():
         for name, value in settings.items():
             assert entries[key][1].get(name) == value, f"{plugin} {key}: {name} is {entries[key][1].get(name)!r}"
-    unity_names = {"Editor": "Editor", "Linux64": "Linux64", "Win64": "Win64", "OSXUniversal": "OSXUniversal",
-                   "Android": "Android", "iOS": "iOS"}
+    unity_names = {"Editor", "Linux64", "Win64", "OSXUniversal", "Android", "iOS"}
     for (group, name) in entries:
         if name in unity_names:
             assert excludes.get(name) == ("0" if (group, name) in wanted else "1"), f"{plugin}: Exclude {name}"
@@ -221,7 +220,7 @@ def header_functions() -> dict[str, tuple[str, list[tuple[str, str]]]]:
     functions = {}
     for ret, name, params in re.findall(r"^([\w ]+?\s*\**)\s*(wsb_\w+)\(([^)]*)\);", text, re.M | re.S):
         args = [] if params.strip() == "void" else [c_type(p) for p in params.split(",")]
-        functions[name] = (" ".join(ret.split()).replace(" *", " *"), args)
+        functions[name] = (" ".join(ret.split()), args)
     return functions
 
 
@@ -245,8 +244,7 @@ def test_every_entry_point_is_bound_exactly() -> None:
     header, imports = header_functions(), csharp_imports()
     assert sorted(imports) == sorted(header), "DllImports and header functions differ"
     for name, (ret, args) in header.items():
-        c_ret = ret.replace(" *", " *")
-        assert imports[name][0] == C_TO_CSHARP[c_ret], f"{name} returns {ret}"
+        assert imports[name][0] == C_TO_CSHARP[ret], f"{name} returns {ret}"
         expected = [(C_TO_CSHARP[t], n) for t, n in args]
         assert imports[name][1] == expected, f"{name}: C# {imports[name][1]} vs header {expected}"
 

@@ -3,7 +3,7 @@
 // - blittable types only (integers and pointers), so no marshaling code runs and IL2CPP
 //   generates direct calls; strings cross as NUL-terminated UTF-8 bytes encoded by hand (Utf8);
 // - no delegates and no callbacks from native threads: the library is polled;
-// - the same names and parameter types as the header (tests/csharp/test_layout.py checks it).
+// - the same names and parameter types as the header (tests/csharp/test_unity_layout.py checks it).
 //
 // size_t is UIntPtr, wsb_handle is ulong, wsb_result is uint.
 

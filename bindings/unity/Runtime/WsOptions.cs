@@ -57,24 +57,15 @@ namespace Wsbridge
             if (headers.Count > 0)
             {
                 Key(json, "headers").Append('{');
-                bool first = true;
-                foreach (var pair in headers)
-                {
-                    if (!first) json.Append(", ");
-                    first = false;
-                    Quote(json, pair.Key).Append(": ");
-                    Quote(json, pair.Value ?? "");
-                }
+                int start = json.Length;
+                foreach (var pair in headers) Quote(Key(json, start, pair.Key), pair.Value ?? "");
                 json.Append('}');
             }
             if (subprotocols.Count > 0)
             {
                 Key(json, "subprotocols").Append('[');
-                for (int i = 0; i < subprotocols.Count; i++)
-                {
-                    if (i > 0) json.Append(", ");
-                    Quote(json, subprotocols[i] ?? "");
-                }
+                int start = json.Length;
+                foreach (string protocol in subprotocols) Quote(Separate(json, start), protocol ?? "");
                 json.Append(']');
             }
             Number(json, "max_message_size", MaxMessageSize);
@@ -86,10 +77,10 @@ namespace Wsbridge
             {
                 Key(json, "tls").Append('{');
                 int start = json.Length;
-                if (tls.CaFile != null) Quote(Separate(json, start).Append("\"ca_file\": "), tls.CaFile);
-                if (tls.ServerName != null) Quote(Separate(json, start).Append("\"server_name\": "), tls.ServerName);
+                if (tls.CaFile != null) Quote(Key(json, start, "ca_file"), tls.CaFile);
+                if (tls.ServerName != null) Quote(Key(json, start, "server_name"), tls.ServerName);
                 if (tls.AcceptInvalidCerts.HasValue)
-                    Separate(json, start).Append("\"accept_invalid_certs\": ").Append(tls.AcceptInvalidCerts.Value ? "true" : "false");
+                    Key(json, start, "accept_invalid_certs").Append(tls.AcceptInvalidCerts.Value ? "true" : "false");
                 json.Append('}');
             }
             if (Proxy != null) Quote(Key(json, "proxy"), Proxy);
@@ -107,15 +98,21 @@ namespace Wsbridge
             if (value.HasValue) Key(json, name).Append(value.Value.ToString(CultureInfo.InvariantCulture));
         }
 
-        private static StringBuilder Separate(StringBuilder json, int objectStart)
+        // ", " unless nothing was written since `start`, the position after the object's or array's opening bracket.
+        private static StringBuilder Separate(StringBuilder json, int start)
         {
-            return json.Length > objectStart ? json.Append(", ") : json;
+            return json.Length > start ? json.Append(", ") : json;
+        }
+
+        // "name": in the object that opens at `start` (by default the outer one).
+        private static StringBuilder Key(StringBuilder json, int start, string name)
+        {
+            return Quote(Separate(json, start), name).Append(": ");
         }
 
         private static StringBuilder Key(StringBuilder json, string name)
         {
-            if (json.Length > 1) json.Append(", ");
-            return Quote(json, name).Append(": ");
+            return Key(json, 1, name);
         }
 
         private static StringBuilder Quote(StringBuilder json, string s)
