@@ -18,9 +18,12 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
+from lib.rows import LWS, RAW, WSB_C
+from lib.workers import start_echod
+
 ROOT = Path(__file__).resolve().parents[1]
 
-ROWS = {"raw TCP (C)": "raw_tcp", "wsbridge C ABI": "wsb_c", "libwebsockets (C)": "lws_c"}
+ROWS = {RAW: "raw_tcp", WSB_C: "wsb_c", LWS: "lws_c"}
 CASES = [
     # (label, command, operations it makes when it does not report them, operations per "op")
     ("round trip, 64 B; op = one round trip", "rtt 64 20000 500 60", 20500, 1),
@@ -105,9 +108,9 @@ def main() -> int:
                     help="profile these C-harness rows instead (e.g. wsbridge builds of design changes)")
     args = ap.parse_args()
     rows = {n: Path(b) for n, _, b in (r.partition("=") for r in args.row)} or {n: args.build / e for n, e in ROWS.items()}
-    server = subprocess.Popen([str(args.build / "echod")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert server.stdout and server.stdin
-    ports = server.stdout.readline().split()[1:]
+    server, ws_port, raw_port = start_echod(args.build)
+    assert server.stdin
+    ports = [str(ws_port), str(raw_port)]
     L = ["# Where the time goes: wsbridge next to raw TCP and libwebsockets", "",
          f"Written by `make bench-profile` (bench/profile.py). Machine load at the start: "
          f"{open('/proc/loadavg').read().split()[0]}. CPU time and context switches: `perf stat -e "

@@ -26,7 +26,7 @@ from lib.rows import Row  # noqa: E402
 from lib.rows import rows as all_rows  # noqa: E402
 from lib.stats import Results  # noqa: E402
 from lib.targets import evaluate  # noqa: E402
-from lib.workers import Worker, one_shot  # noqa: E402
+from lib.workers import Worker, one_shot, start_echod  # noqa: E402
 
 
 def machine() -> str:
@@ -68,15 +68,6 @@ def package_problem(python: Path, cartpole: Path | None) -> str | None:
     if probe.returncode != 0:
         return f"the package does not import: {probe.stderr.strip().splitlines()[-1:]}"
     return None
-
-
-def start_server(build: Path) -> tuple[subprocess.Popen, int, int]:
-    server = subprocess.Popen([str(build / "echod")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert server.stdout
-    words = server.stdout.readline().split()
-    if len(words) != 3 or words[0] != "PORT":
-        raise SystemExit(f"bench: the echo server did not start (printed {words})")
-    return server, int(words[1]), int(words[2])
 
 
 def main() -> int:
@@ -123,7 +114,7 @@ def main() -> int:
     res = Results()
     once: set[tuple[str, str]] = set()
     durations: dict[tuple[str, str], float] = {}
-    server, ws_port, raw_port = start_server(args.build)
+    server, ws_port, raw_port = start_echod(args.build)
     workers = {r.name: Worker(r, ws_port, raw_port, logs / f"{r.name.replace(' ', '_')}.log") for r in run_rows}
     try:
         plan_cells = cells()

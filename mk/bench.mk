@@ -17,6 +17,8 @@ BENCH_CFLAGS := -std=c11 -O2 -Wall -Wextra -Werror -pthread -Iinclude
 BENCH_APT    := libwebsockets-dev mono-mcs mono-runtime
 BENCH_MCS    := mcs -langversion:7.2 -optimize+ -warnaserror+ -nologo
 BENCH_C      := bench/clients/c
+# The workloads every C row runs, and how they read /proc (shared with the C tests).
+BENCH_HARNESS := $(BENCH_C)/harness.c $(BENCH_C)/harness.h tests/c/common/proc.c tests/c/common/proc.h
 BENCH_CS     := bench/clients/cs
 # The Unity binding's sources (issue 4), compiled into the C# wsbridge row when present.
 BENCH_UNITY  := $(sort $(wildcard bindings/unity/Runtime/*.cs))
@@ -57,16 +59,16 @@ $(BENCH_BUILD)/echod: $(wildcard bench/server/*.c bench/server/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c,$^)
 
-$(BENCH_BUILD)/raw_tcp: $(BENCH_C)/harness.c $(BENCH_C)/raw_tcp.c $(BENCH_C)/harness.h
+$(BENCH_BUILD)/raw_tcp: $(BENCH_HARNESS) $(BENCH_C)/raw_tcp.c
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c,$^)
 
-$(BENCH_BUILD)/wsb_c: $(BENCH_C)/harness.c $(BENCH_C)/wsbridge.c $(BENCH_C)/harness.h include/wsbridge.h \
+$(BENCH_BUILD)/wsb_c: $(BENCH_HARNESS) $(BENCH_C)/wsbridge.c include/wsbridge.h \
     $(RELEASE_LIB)/libwsbridge.so
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c,$^) $(BENCH_WSB)
 
-$(BENCH_BUILD)/lws_c: $(BENCH_C)/harness.c $(BENCH_C)/lws.c $(BENCH_C)/harness.h | bench-deps
+$(BENCH_BUILD)/lws_c: $(BENCH_HARNESS) $(BENCH_C)/lws.c | bench-deps
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c,$^) -lwebsockets
 

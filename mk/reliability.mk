@@ -60,8 +60,9 @@ SOAK_MESSAGES ?= 10000
 SOAK_SEED ?= 20261127
 SOAK_IDLE_MS ?= 60000
 
-$(REL)/soak: tools/soak.c include/wsbridge.h $(RELEASE_LIB)/libwsbridge.so
-	$(call rel_link,$@,$<,$(RELEASE_LIB),-O2)
+SOAK_SOURCES := tools/soak.c tests/c/common/proc.c
+$(REL)/soak: $(SOAK_SOURCES) tests/c/common/proc.h include/wsbridge.h $(RELEASE_LIB)/libwsbridge.so
+	$(call rel_link,$@,$(SOAK_SOURCES),$(RELEASE_LIB),-O2)
 
 .PHONY: soak
 soak: $(REL)/soak $(REL)/fault_test venv

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../tests/c/common/proc.h"
 #include "wsbridge.h"
 
 #define MAX_SIZE (256 * 1024)
@@ -77,17 +78,6 @@ static struct message expected(uint64_t conn, uint64_t index) {
     size_t offset = (size_t)((r >> 32) % (POOL_SIZE - size + 1));
     int text = (int)(r & 1);
     return (struct message){(text ? text_pool : raw_pool) + offset, size, text ? WSB_TEXT : WSB_BINARY};
-}
-
-static long rss_kib(const char *field) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = -1;
-    size_t n = strlen(field);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, field, n) == 0 && line[n] == ':') v = strtol(line + n + 1, NULL, 10);
-    if (f) fclose(f);
-    return v;
 }
 
 struct worker {
@@ -187,15 +177,15 @@ int main(int argc, char **argv) {
     }
     pthread_barrier_wait(&all_open);
     double t0 = now_s();
-    long rss_start = rss_kib("VmRSS");
+    long rss_start = proc_kib("VmRSS");
     /* Half-way (or never, if connections fail: then the end barrier comes first). */
     pthread_mutex_lock(&half_lock);
     while (__atomic_load_n(&received_so_far, __ATOMIC_RELAXED) < half_of_all && !any_failed())
         pthread_cond_wait(&half_way, &half_lock);
     pthread_mutex_unlock(&half_lock);
-    long rss_mid = rss_kib("VmRSS");
+    long rss_mid = proc_kib("VmRSS");
     pthread_barrier_wait(&all_done);
-    long rss_end = rss_kib("VmRSS"), peak = rss_kib("VmHWM");
+    long rss_end = proc_kib("VmRSS"), peak = proc_kib("VmHWM");
     double took = now_s() - t0;
     for (int i = 0; i < connections; i++) pthread_join(threads[i], NULL);
     long total = 0, failed = 0;

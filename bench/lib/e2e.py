@@ -35,7 +35,7 @@ class E2E:
     cartpole: Path | None  # the trainer package's game (examples/game), when it is built
 
     def trainer(self, plan: Plan, transport: str, games: int) -> list[str]:
-        common = ["--games", str(games), "--seconds", str(plan.e2e_seconds)]
+        common = ["--games", str(games), "--seconds", str(plan.e2e_seconds), "--warmup", str(plan.e2e_warmup_steps)]
         if transport == PACKAGE:
             return [str(self.python), str(self.root / "bench/e2e/package_trainer.py"), *common]
         return [str(self.python), str(self.root / "bench/e2e/trainer.py"), "--transport", transport, *common,
@@ -65,7 +65,7 @@ class E2E:
             result = json.loads(line)
             game_cpu = sum(self.reap(p, 60) for p in players)
             trainer_cpu = self.reap(trainer, 60)  # it exits once it has printed its result
-            steps = result["games"] * (result["steps"] + 50)  # CPU covers the warmup steps too
+            steps = result["games"] * (result["steps"] + plan.e2e_warmup_steps)  # CPU covers the warmup too
             result["game_cpu_us_per_step"] = game_cpu / steps * 1e6
             result["trainer_cpu_us_per_step"] = trainer_cpu / steps * 1e6
             return result

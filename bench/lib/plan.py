@@ -34,6 +34,7 @@ class Plan:
     e2e_seconds: float
     e2e_obs_bytes: int = 512
     e2e_action_bytes: int = 32
+    e2e_warmup_steps: int = 50  # untimed steps before the timed ones (their CPU is counted)
     timeout: float = 300.0  # a worker that does not answer a command within this is killed
     slow_cell_seconds: float = 20.0  # a row's cell slower than this runs in the first repetition only
 

@@ -1,4 +1,5 @@
-"""Worker processes: one long-lived client program per row, driven over stdin/stdout.
+"""Worker processes: one long-lived client program per row, driven over stdin/stdout, and
+the echo server they all talk to.
 
 A command that fails comes back as ``{"error": ...}``; a worker that dies or hangs past the
 timeout is killed, its command reported as an error, and a fresh worker started for the next one.
@@ -14,6 +15,17 @@ import time
 from pathlib import Path
 
 from .rows import Row
+
+
+def start_echod(build: Path) -> tuple[subprocess.Popen, int, int]:
+    """Starts bench/server's echod from `build`: the process (it stops when its stdin closes),
+    its WebSocket port and its raw TCP port."""
+    server = subprocess.Popen([str(build / "echod")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert server.stdout
+    words = server.stdout.readline().split()
+    if len(words) != 3 or words[0] != "PORT":
+        raise SystemExit(f"bench: the echo server did not start (printed {words})")
+    return server, int(words[1]), int(words[2])
 
 
 class Worker:

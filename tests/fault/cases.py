@@ -34,8 +34,8 @@ MALFORMED = [
 ]
 
 # A close code no endpoint may send: tungstenite replaces it with 1002 "Protocol violation"
-# before wsbridge sees it, so wsb_recv reports WSB_CLOSED and a peer close with 1002 (reported
-# in docs/reliability.md). Expected to fail until that is fixed.
+# before wsbridge sees it; wsbridge reports WSB_PROTOCOL_ERROR saying the code is forbidden
+# (docs/reliability.md, which cites these by their own test name, test_forbidden_close_code).
 FORBIDDEN_CLOSE_CODES = [
     malformed("close-code-1005", "WSB_PROTOCOL_ERROR", 1002, "forbids"),
     malformed("close-code-999", "WSB_PROTOCOL_ERROR", 1002, "forbids"),
@@ -43,6 +43,8 @@ FORBIDDEN_CLOSE_CODES = [
 
 # Cases that measure RSS: meaningless under valgrind and ASan, which keep memory of their own.
 RSS_CASES = ("flood", "flood_control", "backpressure")
+# Cases that kill or freeze their server: each gets a server of its own.
+OWN_SERVER_CASES = ("killed", "frozen")
 
 CASES: list[tuple[str, list[str]]] = [
     # connecting

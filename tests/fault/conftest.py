@@ -16,8 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "servers"))
 
-from launch import Server  # noqa: E402
-from programs import OWN_SERVER_CASES  # noqa: E402
+from cases import OWN_SERVER_CASES  # noqa: E402
+from launch import Server, abi_test_servers  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +54,5 @@ def own_server(servers):
 @pytest.fixture(scope="session")
 def abi_servers():
     """The servers tests/c/abi_test.c expects (as tests/interop/test_c_abi.py starts them)."""
-    with Server("wsserver.py", "--max-size", str(64 * 2**20)) as echo, Server(
-        "wsserver.py", "--ping-interval", "1", "--ping-timeout", "1"
-    ) as keepalive:
-        yield {"WSB_ECHO_PORT": str(echo.port), "WSB_KEEPALIVE_PORT": str(keepalive.port)}
+    with abi_test_servers() as env:
+        yield env

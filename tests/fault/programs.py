@@ -12,8 +12,6 @@ LIBS = {
     "debug": Path(os.environ.get("WSB_DEBUG_LIB", ROOT / "target" / "debug")) / "libwsbridge.so",
     "release": Path(os.environ.get("WSB_RELEASE_LIB", ROOT / "target" / "release")) / "libwsbridge.so",
 }
-# Fault cases that kill or freeze their server: each gets a server of its own.
-OWN_SERVER_CASES = ("killed", "frozen")
 
 
 def binary(name: str) -> Path:
@@ -30,3 +28,9 @@ def run(argv: list[str], env: dict[str, str], timeout: float = 120) -> str:
     assert proc.returncode == 0, f"{' '.join(map(str, argv))} exited {proc.returncode}:\n{out}"
     print(out, end="")
     return out
+
+
+def expect_rejection(argv: list[str], env: dict[str, str], rejected: bool) -> None:
+    """Runs a canary (tests/c/canary.c) under a checker: it must fail exactly when `rejected`."""
+    proc = subprocess.run(argv, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    assert (proc.returncode != 0) == rejected, f"{argv} exited {proc.returncode}:\n{proc.stderr}"

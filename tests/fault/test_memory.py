@@ -10,13 +10,12 @@ library and take every case but the RSS measurements (its quarantine keeps freed
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 from cases import CASES, RSS_CASES, argvs, ids
-from programs import LIBS, binary, run
+from programs import LIBS, binary, expect_rejection, run
 
 HERE = Path(__file__).resolve().parent
 VALGRIND = [
@@ -80,19 +79,14 @@ def abi_cases() -> list[str]:
 
 @pytest.mark.parametrize("mode, rejected", [("clean", False), ("leak", True), ("uninit", True)])
 def test_valgrind_rejects_a_known_bug(mode, rejected):
-    _expect_rejection(VALGRIND + [str(binary("canary")), mode], {}, rejected)
+    expect_rejection(VALGRIND + [str(binary("canary")), mode], {}, rejected)
 
 
 @pytest.mark.parametrize(
     "mode, rejected", [("clean", False), ("leak", True), ("overflow", True), ("signed-overflow", True)]
 )
 def test_sanitizers_reject_a_known_bug(mode, rejected):
-    _expect_rejection([str(binary("canary_asan")), mode], SANITIZER_ENV, rejected)
-
-
-def _expect_rejection(argv: list[str], env: dict[str, str], rejected: bool) -> None:
-    proc = subprocess.run(argv, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
-    assert (proc.returncode != 0) == rejected, f"{argv} exited {proc.returncode}:\n{proc.stderr}"
+    expect_rejection([str(binary("canary_asan")), mode], SANITIZER_ENV, rejected)
 
 
 # ---- valgrind ----------------------------------------------------------------------------------

@@ -4,11 +4,8 @@ sharing connections, close waking a blocked receive, shutdown, a peer dying mid-
 
 from __future__ import annotations
 
-import os
-import subprocess
-
 import pytest
-from programs import binary, run
+from programs import binary, expect_rejection, run
 
 TSAN_ENV = {"TSAN_OPTIONS": "halt_on_error=1 second_deadlock_stack=1"}
 
@@ -19,10 +16,7 @@ ABI_CASES = ["threads", "close_wakes_recv", "server_close", "async_live", "async
 
 @pytest.mark.parametrize("mode, rejected", [("clean", False), ("race", True)])
 def test_tsan_rejects_a_known_race(mode, rejected):
-    proc = subprocess.run(
-        [str(binary("canary_tsan")), mode], env={**os.environ, **TSAN_ENV}, capture_output=True, text=True
-    )
-    assert (proc.returncode != 0) == rejected, f"canary {mode} exited {proc.returncode}:\n{proc.stderr}"
+    expect_rejection([str(binary("canary_tsan")), mode], TSAN_ENV, rejected)
 
 
 @pytest.mark.parametrize("args", FAULT_CASES, ids=["-".join(a) for a in FAULT_CASES])

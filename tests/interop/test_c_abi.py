@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from launch import Server
+from launch import abi_test_servers
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("WSB_BUILD_DIR", ROOT / "build"))
@@ -25,11 +25,8 @@ def cases() -> list[str]:
 
 @pytest.fixture(scope="module")
 def servers():
-    big = str(64 * 2**20)
-    with Server("wsserver.py", "--max-size", big) as echo, Server(
-        "wsserver.py", "--ping-interval", "1", "--ping-timeout", "1"
-    ) as keepalive:
-        yield {"WSB_ECHO_PORT": str(echo.port), "WSB_KEEPALIVE_PORT": str(keepalive.port)}
+    with abi_test_servers() as env:
+        yield env
 
 
 @pytest.mark.parametrize("link", sorted(BINARIES))

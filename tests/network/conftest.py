@@ -101,6 +101,14 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> pki_module.Pki:
     return pki_module.make(tmp_path_factory.mktemp("pki"))
 
 
+def ws(server: Server, path: str = "/env/0") -> str:
+    return server.url(path)
+
+
+def wss(server: Server, path: str = "/env/0") -> str:
+    return f"wss://127.0.0.1:{server.port}{path}"
+
+
 def trainer(name: str, cert: pki_module.Issued | None = None, *extra: str) -> Server:
     args = ["--name", name, *extra]
     if cert:

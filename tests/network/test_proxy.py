@@ -7,7 +7,7 @@ the peer address it saw, which tells a tunnelled connection (127.0.0.2) from a d
 from __future__ import annotations
 
 import pytest
-from conftest import Client, dead_port
+from conftest import Client, dead_port, ws, wss
 from daemons import PROXY_SOURCE_IP, TinyProxy
 
 DIRECT = "127.0.0.1"
@@ -18,14 +18,6 @@ def auth_proxy(tmp_path_factory: pytest.TempPathFactory):
     proxy = TinyProxy(tmp_path_factory.mktemp("auth-proxy"), auth=("alice", "s3cret"))
     yield proxy
     proxy.stop()
-
-
-def ws(server, path: str = "/env/1") -> str:
-    return f"ws://127.0.0.1:{server.port}{path}"
-
-
-def wss(server, path: str = "/env/1") -> str:
-    return f"wss://127.0.0.1:{server.port}{path}"
 
 
 def test_ws_through_the_proxy_option(netclient: Client, plain_trainer, open_proxy) -> None:

@@ -4,11 +4,7 @@ run (pki.py): what works, and how each certificate problem is reported."""
 from __future__ import annotations
 
 import pytest
-from conftest import Client, trainer
-
-
-def wss(server, path: str = "/env/0") -> str:
-    return f"wss://127.0.0.1:{server.port}{path}"
+from conftest import Client, trainer, ws, wss
 
 
 def test_echo_over_tls_with_the_test_ca(netclient: Client, tls_trainer, pki) -> None:
@@ -86,14 +82,14 @@ def test_accept_invalid_certs_connects_anyway(netclient: Client, pki, which: str
 
 
 def test_stalled_handshake_times_out_naming_the_stage(netclient: Client, stall) -> None:
-    url = f"wss://127.0.0.1:{stall.port}/env/0"
+    url = wss(stall)
     netclient(url, {"connect_timeout_ms": 300}).failed(
         "WSB_TIMEOUT", url, "timed out after 300 ms (TLS handshake)"
     )
 
 
 def test_plain_server_behind_a_wss_url(netclient: Client, plain_trainer, pki) -> None:
-    url = f"wss://127.0.0.1:{plain_trainer.port}/env/0"
+    url = wss(plain_trainer)
     netclient(url, {"tls": {"ca_file": str(pki.ca)}}).failed(
         "WSB_TLS_FAILED", url, "closed the connection mid-handshake", "plain ws://"
     )
@@ -109,7 +105,7 @@ def test_bad_tls_options_are_rejected_before_connecting(netclient: Client, tls_t
     netclient(wss(tls_trainer), {"tls": {"verify": False}}).failed(
         "WSB_INVALID_ARGUMENT", "unknown option `tls.verify`", "accept_invalid_certs"
     )
-    url = f"ws://127.0.0.1:{tls_trainer.port}/"
+    url = ws(tls_trainer, "/")
     netclient(url, {"tls": {"ca_file": str(pki.ca)}}).failed(
         "WSB_INVALID_ARGUMENT", "option `tls`", "not encrypted", "wss://"
     )

@@ -3,13 +3,19 @@
 Every server script here binds 127.0.0.1 on a free port, prints ``PORT <n>`` when it is
 listening, and exits when its standard input closes. ``Server`` reads that line (blocking on the
 pipe, not polling), and closing stdin stops it, so a test run that dies leaves nothing behind.
+``serve_websockets`` is the other side of that protocol, for the ``websockets`` servers here.
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 SERVERS = Path(__file__).resolve().parent
 
@@ -46,3 +52,39 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextmanager
+def abi_test_servers() -> Iterator[dict[str, str]]:
+    """The servers tests/c/abi_test.c expects, as the environment it reads their ports from: an
+    echo server with raised limits, and one pinging every second with a one-second timeout."""
+    with Server("wsserver.py", "--max-size", str(64 * 2**20)) as echo, Server(
+        "wsserver.py", "--ping-interval", "1", "--ping-timeout", "1"
+    ) as keepalive:
+        yield {"WSB_ECHO_PORT": str(echo.port), "WSB_KEEPALIVE_PORT": str(keepalive.port)}
+
+
+async def serve_websockets(handler: Any, process_request: Any, **options: Any) -> None:
+    """Serves `handler` with ``websockets`` on 127.0.0.1 (compression off; the command-line
+    options ``--ping-interval`` (0: no pings), ``--ping-timeout`` and ``--max-size``; `options`
+    passed on to ``serve``), prints ``PORT <n>``, and returns when standard input closes."""
+    from websockets.asyncio.server import serve  # imported here: Server alone needs no websockets
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ping-interval", type=float, default=20.0, help="0 disables pings")
+    parser.add_argument("--ping-timeout", type=float, default=20.0)
+    parser.add_argument("--max-size", type=int, default=2**20)
+    args = parser.parse_args()
+    async with serve(
+        handler,
+        "127.0.0.1",
+        0,
+        process_request=process_request,
+        compression=None,
+        ping_interval=args.ping_interval or None,
+        ping_timeout=args.ping_timeout,
+        max_size=args.max_size,
+        **options,
+    ) as server:
+        print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)

@@ -27,7 +27,6 @@ Prints ``PORT <n>`` once listening and exits when its standard input closes.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -38,7 +37,8 @@ import sys
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
-from websockets.asyncio.server import ServerConnection, serve
+from launch import serve_websockets
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
@@ -180,24 +180,8 @@ def quiet_teardown(loop: asyncio.AbstractEventLoop, context: dict) -> None:
 
 async def main() -> None:
     asyncio.get_running_loop().set_exception_handler(quiet_teardown)
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--ping-interval", type=float, default=20.0, help="0 disables pings")
-    parser.add_argument("--ping-timeout", type=float, default=20.0)
-    parser.add_argument("--max-size", type=int, default=2**20)
-    args = parser.parse_args()
-    async with serve(
-        handler,
-        "127.0.0.1",
-        0,
-        process_request=process_request,
-        compression=None,
-        ping_interval=args.ping_interval or None,
-        ping_timeout=args.ping_timeout,
-        max_size=args.max_size,
-    ) as server:
-        print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-        os._exit(0)  # no graceful close of the connections a test left in a bad state
+    await serve_websockets(handler, process_request)
+    os._exit(0)  # no graceful close of the connections a test left in a bad state
 
 
 if __name__ == "__main__":

@@ -17,14 +17,13 @@ dies never leaves it behind.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
-import sys
 from http import HTTPStatus
 from urllib.parse import unquote
 
-from websockets.asyncio.server import ServerConnection, serve
+from launch import serve_websockets
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
@@ -84,26 +83,12 @@ async def handler(ws: ServerConnection) -> None:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--ping-interval", type=float, default=20.0)
-    parser.add_argument("--ping-timeout", type=float, default=20.0)
-    parser.add_argument("--max-size", type=int, default=2**20)
-    args = parser.parse_args()
-    async with serve(
+    await serve_websockets(
         handler,
-        "127.0.0.1",
-        0,
-        process_request=refuse_unknown,
-        compression=None,
-        ping_interval=args.ping_interval,
-        ping_timeout=args.ping_timeout,
-        max_size=args.max_size,
+        refuse_unknown,
         subprotocols=["wsb.v1"],
         select_subprotocol=lambda _conn, offered: "wsb.v1" if "wsb.v1" in offered else None,
-    ) as server:
-        print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, sys.stdin.read)
+    )
 
 
 if __name__ == "__main__":

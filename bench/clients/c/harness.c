@@ -2,8 +2,8 @@
 
 #define _GNU_SOURCE
 #include "harness.h"
+#include "../../../tests/c/common/proc.h"
 
-#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,32 +37,6 @@ static long long now_ns(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-/* A field of /proc/self/status ("Threads", "VmRSS" in kB), or -1. */
-static long status_field(const char *name) {
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return -1;
-    char line[256];
-    long v = -1;
-    size_t n = strlen(name);
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, name, n) == 0 && line[n] == ':') {
-            v = strtol(line + n + 1, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return v;
-}
-
-/* Open file descriptors of this process, or -1. */
-static long open_fds(void) {
-    DIR *d = opendir("/proc/self/fd");
-    if (!d) return -1;
-    long n = 0;
-    while (readdir(d)) n++;
-    closedir(d);
-    return n - 3; /* ".", ".." and the directory itself */
 }
 
 static void *open_path(const char *path) {
@@ -227,7 +201,7 @@ static int cmd_conns(long n, long rounds, double maxsec) {
         if (now() - t1 > maxsec) break;
     }
     double t = now() - t1;
-    long threads = status_field("Threads");
+    long threads = count_threads();
     close_many(cs, n);
     free(out);
     if (rc == 0)
@@ -256,11 +230,11 @@ static int cmd_connect(long count, double maxsec) {
 
 static int cmd_idle(long n) {
     uint8_t *out = pattern(SMALL), in[SMALL + 1];
-    long threads0 = status_field("Threads"), rss0 = status_field("VmRSS"), fds0 = open_fds();
+    long threads0 = count_threads(), rss0 = proc_kib("VmRSS"), fds0 = count_fds();
     void **cs = open_many(n);
     if (!cs) return free(out), -1;
     int rc = round_trip_all(cs, n, out, in);
-    long threads1 = status_field("Threads"), rss1 = status_field("VmRSS"), fds1 = open_fds();
+    long threads1 = count_threads(), rss1 = proc_kib("VmRSS"), fds1 = count_fds();
     close_many(cs, n);
     free(out);
     if (rc == 0)

@@ -183,15 +183,19 @@ static void queue_send(struct lconn *c, const uint8_t *data, size_t len) {
     lws_callback_on_writable(c->wsi);
 }
 
-static int bench_lws_send(void *conn, const uint8_t *data, size_t len) {
-    struct lconn *c = conn;
-    queue_send(c, data, len);
+/* Services the context until the queued message of `c` is written. 0 or -1. */
+static int sent(struct lconn *c) {
     while (c->tx_pending && c->state == OPEN) lws_service(ctx, 0);
     if (c->state != OPEN) {
         bench_fail("libwebsockets: connection lost while sending: %s", c->err);
         return -1;
     }
     return 0;
+}
+
+static int bench_lws_send(void *conn, const uint8_t *data, size_t len) {
+    queue_send(conn, data, len);
+    return sent(conn);
 }
 
 /* Takes the oldest message of the backlog into buf. */
@@ -217,8 +221,10 @@ static void want(struct lconn *c, uint8_t *buf, size_t cap) {
     c->want = 1;
 }
 
-/* The message the caller waited for, once `want` is 0 again (or the backlog has one). */
+/* Services the context until the message the caller waits for (see `want`) is in, or the
+ * backlog has one; that message. */
 static long received(struct lconn *c, uint8_t *buf, size_t cap) {
+    while (c->want && !c->head && c->state == OPEN) lws_service(ctx, 0);
     if (c->want) {
         c->want = 0;
         if (c->head) return take_backlog(c, buf, cap);
@@ -236,21 +242,14 @@ static long bench_lws_recv(void *conn, uint8_t *buf, size_t cap) {
     struct lconn *c = conn;
     if (c->head) return take_backlog(c, buf, cap);
     want(c, buf, cap);
-    while (c->want && !c->head && c->state == OPEN) lws_service(ctx, 0);
     return received(c, buf, cap);
 }
 
 /* Lockstep over many connections, the lws way: ask for WRITEABLE on all, one service loop. */
 static int bench_lws_send_many(void **conns, long n, const uint8_t *data, size_t len) {
     for (long i = 0; i < n; i++) queue_send(conns[i], data, len);
-    for (long i = 0; i < n; i++) {
-        struct lconn *c = conns[i];
-        while (c->tx_pending && c->state == OPEN) lws_service(ctx, 0);
-        if (c->state != OPEN) {
-            bench_fail("libwebsockets: connection lost while sending: %s", c->err);
-            return -1;
-        }
-    }
+    for (long i = 0; i < n; i++)
+        if (sent(conns[i]) != 0) return -1;
     return 0;
 }
 
@@ -266,7 +265,6 @@ static int bench_lws_recv_many(void **conns, long n, uint8_t *buf, size_t cap, l
     for (long i = 0; i < n; i++) {
         struct lconn *c = conns[i];
         if (lens[i] != -2) continue;
-        while (c->want && !c->head && c->state == OPEN) lws_service(ctx, 0);
         lens[i] = received(c, buf, cap);
         if (lens[i] < 0) return -1;
     }

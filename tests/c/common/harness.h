@@ -61,6 +61,16 @@ extern int failures;
               took_ms, (double)(bound_ms));                                                \
     } while (0)
 
+/* Stops the current case unless the process has `fds` descriptors and `threads` threads again
+ * (as counted before with count_fds() and baseline_threads()): the connections made since left
+ * no socket and no background thread behind. */
+#define CHECK_NOTHING_LEFT(fds, threads)                                                   \
+    do {                                                                                   \
+        CHECK(count_fds() == (fds), "%d descriptors before, %d after", (fds), count_fds()); \
+        CHECK(count_threads() == (threads), "%d threads before, %d after", (threads),      \
+              count_threads());                                                            \
+    } while (0)
+
 /* The slack added to a timeout for "returned within its timeout": generous, because this
  * machine is shared and valgrind slows everything down. */
 #define MARGIN_MS 2000.0

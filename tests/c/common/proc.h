@@ -1,7 +1,8 @@
 /*
- * What a C test program can read about its own process: memory from /proc/self/status, its
- * threads and its open descriptors. Used by the C tests and by dlopen_test (which does
- * not link the library, so this file must not call it).
+ * What a C program can read about its own process: memory from /proc/self/status, its
+ * threads and its open descriptors. Used by the C tests, by dlopen_test and the benchmark's
+ * raw TCP row (which do not link the library, so this file must not call it), by tools/soak.c
+ * and by bench/clients/c/harness.c.
  */
 #ifndef WSB_TEST_PROC_H
 #define WSB_TEST_PROC_H

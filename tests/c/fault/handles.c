@@ -180,7 +180,6 @@ void case_close_race(int argc, char **argv) {
         recvs += r.calls;
     }
     alarm(0);
-    CHECK(count_fds() == fds, "%d descriptors before, %d after", fds, count_fds());
-    CHECK(count_threads() == threads, "%d threads before, %d after", threads, count_threads());
+    CHECK_NOTHING_LEFT(fds, threads);
     printf("close_race: %d iterations, %ld sends and %ld receives raced a close\n", iterations, sends, recvs);
 }
