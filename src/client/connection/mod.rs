@@ -381,22 +381,30 @@ impl Shared {
         if fd == wait::NO_FD || !self.waker.available() {
             return false;
         }
+        // The flag is up while this thread does the work too (`must_wait`, `after`), so the
+        // interest updates inside that work never hand the direction back to the I/O thread
+        // for a moment.
         {
             let mut io = lock(&self.io);
             if *io.polls(direction) || !matches!(io.phase, Phase::Open(_)) {
                 return false;
             }
-            if !must_wait(&mut io, self) {
+            *io.polls(direction) = true;
+            let wait = must_wait(&mut io, self);
+            if !wait {
+                *io.polls(direction) = false;
+            }
+            self.update_interest(&mut io);
+            if !wait {
+                self.poke_if_needed(&mut io);
                 return true;
             }
-            *io.polls(direction) = true;
-            self.update_interest(&mut io);
         }
         self.waker
             .wait(fd, matches!(direction, Direction::Write), deadline);
         let mut io = lock(&self.io);
-        *io.polls(direction) = false;
         after(&mut io, self);
+        *io.polls(direction) = false;
         self.update_interest(&mut io);
         self.poke_if_needed(&mut io);
         true
