@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from lib import plots, report  # noqa: E402
-from lib.e2e import E2E, PACKAGE, TRANSPORTS  # noqa: E402
+from lib.e2e import E2E, GODOT, PACKAGE, TRAINER_AGENTS, TRAINER_GAMES, TRAINER_TRANSPORTS, TRANSPORTS  # noqa: E402
 from lib.plan import FULL, GAMES, QUICK, cells  # noqa: E402
 from lib.rows import Row  # noqa: E402
 from lib.rows import rows as all_rows  # noqa: E402
@@ -70,6 +70,22 @@ def package_problem(python: Path, cartpole: Path | None) -> str | None:
     return None
 
 
+def godot_problem(python: Path, game: Path) -> str | None:
+    """Why the Godot RL Agents row of workload 7 cannot run, or None."""
+    if not game.exists():
+        return f"needs its game, bench/e2e/godot_game.c built as {game} (mk/bench.mk)"
+    probe = subprocess.run([str(python), "-c", "from godot_rl.core.godot_env import GodotEnv"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        return f"godot-rl does not import: {probe.stderr.strip().splitlines()[-1:]}"
+    return None
+
+
+#: The workloads run.py can run (--workloads): the harness's cells (1-5), end to end (6), and
+#: the trainer package against its baseline and its peer (7).
+WORKLOADS = ("harness", "e2e", "trainer")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", type=Path, required=True, help="where mk/bench.mk built the programs")
@@ -77,12 +93,23 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="one short repetition (BENCH_QUICK=1)")
     ap.add_argument("--rows", help="comma-separated row names to run (development)")
     ap.add_argument("--no-e2e", action="store_true", help="skip the end-to-end workload (development)")
+    ap.add_argument("--package-version", action="append", default=[], metavar="NAME=SRC",
+                    help="workload 7: one more package row, 'package@NAME', importing wsbridge from SRC (another "
+                         "version's bindings/python/src, e.g. from git archive), side by side with this one")
+    ap.add_argument("--workloads", default=",".join(WORKLOADS),
+                    help=f"comma-separated, among {', '.join(WORKLOADS)} (default: all; BENCH_WORKLOADS)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench")
     ap.add_argument("--cartpole", type=Path, help="the trainer package's game (examples/game), if built")
     ap.add_argument("--extra-row", action="append", default=[], metavar="NAME=COMMAND",
                     help="one more C-harness row, e.g. a wsbridge build of a design change measured side by side "
                          "with the current one (results then go to --out, not bench/)")
     args = ap.parse_args()
+    workloads = set(args.workloads.split(","))
+    if not workloads <= set(WORKLOADS):
+        unknown = ", ".join(sorted(workloads - set(WORKLOADS)))
+        ap.error(f"--workloads: {unknown} unknown (known: {', '.join(WORKLOADS)})")
+    if args.no_e2e:
+        workloads.discard("e2e")
     plan = QUICK if args.quick else FULL
     started = time.monotonic()
     # 1,000 connections need more descriptors than the usual soft limit of 1,024.
@@ -106,7 +133,7 @@ def main() -> int:
              for name, _, command in (e.partition("=") for e in args.extra_row)]
     candidates = [r for r in all_rows(args.build, args.release_lib, python, ROOT) + extra
                   if not wanted or r.name in wanted]
-    run_rows = [r for r in candidates if r.available]
+    run_rows = [r for r in candidates if r.available] if "harness" in workloads else []
     skipped = {r.name: r.missing for r in candidates if not r.available}
     for name, why in skipped.items():
         print(f"bench: row not run: {name}: {why}", flush=True)
@@ -122,8 +149,11 @@ def main() -> int:
         # opening 1,000 connections) is measured for that row in the first repetition only.
         for rep in range(plan.reps):
             for ci, cell in enumerate(plan_cells):
-                shift = (rep * 3 + ci) % len(run_rows)
-                order = run_rows[shift:] + run_rows[:shift]
+                cell_rows = [r for r in run_rows if cell.rows is None or r.name in cell.rows]
+                if not cell_rows:
+                    continue
+                shift = (rep * 3 + ci) % len(cell_rows)
+                order = cell_rows[shift:] + cell_rows[:shift]
                 took = []
                 for row in order:
                     first = durations.get((row.name, cell.key))
@@ -161,8 +191,9 @@ def main() -> int:
         print(f"bench: end-to-end row not run: trainer package: {package_missing}", flush=True)
     else:
         transports.append(PACKAGE)
-    e2e = E2E(ROOT, args.build, python, logs, args.cartpole)
-    for rep in range(0 if args.no_e2e else plan.reps):
+    e2e = E2E(ROOT, args.build, python, logs, args.cartpole,
+              {n: Path(src).resolve() for n, _, src in (v.partition("=") for v in args.package_version)})
+    for rep in range(plan.reps if "e2e" in workloads else 0):
         for gi, games in enumerate(GAMES):
             shift = (rep + gi) % len(transports)
             for transport in transports[shift:] + transports[:shift]:
@@ -174,6 +205,32 @@ def main() -> int:
                 res.e2e[(transport, games)].append(result)
                 print(f"bench: rep {rep + 1}/{plan.reps} e2e {transport} {games} games {time.monotonic() - t0:.1f}s"
                       + (f" ERROR {result['error']}" if "error" in result else ""), flush=True)
+
+    # Workload 7: the trainer package against the raw TCP trainer and Godot RL Agents' trainer.
+    trainer_rows = [t for t in TRAINER_TRANSPORTS if t != PACKAGE or not package_missing]
+    trainer_rows[1:1] = [] if package_missing else [f"{PACKAGE}@{name}" for name in e2e.versions]
+    if wanted:  # --rows also names workload 7's rows: tcp, package, package@NAME, godot-rl
+        trainer_rows = [t for t in trainer_rows if t in wanted] or trainer_rows
+    godot_missing = godot_problem(python, e2e.godot_game)
+    if godot_missing and "trainer" in workloads and GODOT in trainer_rows:
+        skipped[f"{GODOT} (workload 7)"] = godot_missing
+        print(f"bench: trainer row not run: {GODOT}: {godot_missing}", flush=True)
+        trainer_rows.remove(GODOT)
+    sizes = [(g, k) for g in TRAINER_GAMES for k in TRAINER_AGENTS]
+    for rep in range(plan.reps if "trainer" in workloads else 0):
+        for si, (games, agents) in enumerate(sizes):
+            shift = (rep + si) % len(trainer_rows)
+            for transport in trainer_rows[shift:] + trainer_rows[:shift]:
+                t0 = time.monotonic()
+                try:
+                    result = e2e.run(plan, transport, games, agents)
+                except Exception as e:  # recorded and reported, never dropped
+                    result = {"error": f"{type(e).__name__}: {e}"}
+                res.trainer[(transport, games, agents)].append(result)
+                print(f"bench: rep {rep + 1}/{plan.reps} trainer {transport} {games}x{agents} "
+                      f"{time.monotonic() - t0:.1f}s"
+                      + (f" ERROR {result['error']}" if "error" in result else
+                         f" {result['env_steps_per_s']:,.0f} steps/s"), flush=True)
 
     meta["load_after"] = load()
     meta["duration_s"] = time.monotonic() - started

@@ -62,9 +62,17 @@
 #define WSB_STATE_CLOSING 2
 
 /**
- * Connection state: closed by either side, failed, or lost. wsb_recv reports why, once.
+ * Connection state: closed by either side, failed, or lost (with the `reconnect` option: not
+ * retried, or given up). wsb_recv reports why, once.
  */
 #define WSB_STATE_CLOSED 3
+
+/**
+ * Connection state, with the `reconnect` option of wsb_connect only: the link was lost (or an
+ * attempt failed) and wsbridge waits out the backoff or is connecting again. wsb_send queues
+ * meanwhile; wsb_recv returns WSB_RECONNECTED once the new connection is open.
+ */
+#define WSB_STATE_RECONNECTING 4
 
 /**
  * Major version of the header (agrees with wsb_version(); checked by the tests).
@@ -82,6 +90,77 @@
 #define WSB_VERSION_PATCH 0
 
 /**
+ * Pass as `agent` to wsb_env_action and wsb_env_set_observation for every agent's rows at once.
+ */
+#define WSB_ALL_AGENTS 4294967295
+
+/**
+ * Event: the first connection opened and the hello went out. Nothing to submit.
+ */
+#define WSB_EVENT_CONNECTED 1
+
+/**
+ * Event: a new connection opened after a drop and the hello went out again. Every episode
+ * restarts: the trainer resets the agents (RESET, or STEP with reset flags) before they step.
+ * Nothing to submit.
+ */
+#define WSB_EVENT_RECONNECTED 2
+
+/**
+ * Event: reset the agents wsb_env_agent_reset flags (reseed those that have a seed), set their
+ * observations (and infos), then wsb_env_submit. After a trainer's `reset` request every agent
+ * is flagged (`resets` is the agent count). A game that declares `"partial_reset": true` also
+ * gets it for some agents only (`resets` of them): the trainer uses same-step autoreset and
+ * these agents' episodes ended in the step just submitted; reset only them (no seed), set their
+ * observations and infos (the others' are refused with WSB_INVALID_ARGUMENT: their rows are
+ * the step's), leave the others alone; rewards and episode ends set now are ignored.
+ */
+#define WSB_EVENT_RESET 3
+
+/**
+ * Event: a decision. For each agent: if wsb_env_agent_reset says so, reset it (its action is
+ * meaningless; its reward and episode end are answered as 0); else apply its action
+ * (wsb_env_action). Simulate, set observations, rewards, episode ends (and infos), then
+ * wsb_env_submit.
+ */
+#define WSB_EVENT_STEP 4
+
+/**
+ * Event: a frame between decisions (`decision_period` > 1, `repeat_actions` true): apply the
+ * last decision's actions again (wsb_env_action still returns them), simulate, set what
+ * changed (rewards add up with wsb_env_add_reward), then wsb_env_submit.
+ */
+#define WSB_EVENT_REPEAT 5
+
+/**
+ * Event: a frame between decisions without an action (`repeat_actions` false): simulate with
+ * no action from the trainer, then wsb_env_submit.
+ */
+#define WSB_EVENT_NO_DECISION 6
+
+/**
+ * Event: the link dropped (`close_code` and `cause` say why; wsb_env_close_status has the
+ * reason). The episodes in progress are over for the trainer; the env reconnects with backoff
+ * during the next wsb_env_next calls and reports WSB_EVENT_RECONNECTED. Nothing to submit.
+ */
+#define WSB_EVENT_DISCONNECTED 7
+
+/**
+ * Event: the trainer closed with 1000: training finished. The env does not reconnect; later
+ * calls return WSB_CLOSED. Close it with wsb_env_close.
+ */
+#define WSB_EVENT_FINISHED 8
+
+/**
+ * Event: the trainer sent engine settings (`RemoteVectorEnv.set_engine_settings`: time scale,
+ * target frame rate, quality level and free-form keys; docs/protocol.md, *Engine settings*).
+ * wsb_env_settings copies them as a JSON object; apply what the game knows, ignore the rest.
+ * The env already acknowledged them: nothing to submit. Games that ignore this event (as
+ * unknown events) keep working.
+ */
+#define WSB_EVENT_SETTINGS 9
+
+/**
  * The result of a wsbridge function. A fixed-width integer, not a C enum, so its size is the
  * same in every language that binds it. Values are stable; new ones may be added.
  */
@@ -91,6 +170,46 @@ typedef uint32_t wsb_result;
  * A connection handle. 0 is never a valid handle.
  */
 typedef uint64_t wsb_handle;
+
+/**
+ * An env handle: a generation-checked integer like wsb_handle, from its own table (a
+ * connection handle is never a valid env handle). 0 is never valid.
+ */
+typedef uint64_t wsb_env;
+
+/**
+ * What wsb_env_next reports.
+ */
+typedef struct {
+  /**
+   * One of the WSB_EVENT_* constants.
+   */
+  uint32_t kind;
+  /**
+   * The number of the current connection (1 for the first); for DISCONNECTED and FINISHED,
+   * of the connection that ended.
+   */
+  uint32_t connection;
+  /**
+   * RESET: the number of agents (all reset); STEP: how many agents are flagged to reset;
+   * else 0.
+   */
+  uint32_t resets;
+  /**
+   * DISCONNECTED: what ended the link: WSB_CLOSED when the trainer closed it with a code
+   * (1001 going away, 4408 reply timeout, 4409 slot taken ...), WSB_CONNECTION_LOST when it
+   * broke without one, WSB_PROTOCOL_ERROR ...; else WSB_OK.
+   */
+  wsb_result cause;
+  /**
+   * DISCONNECTED and FINISHED: the trainer's close code, 1006 when there was none; else 0.
+   */
+  uint16_t close_code;
+  /**
+   * Always 0.
+   */
+  uint16_t reserved;
+} wsb_env_event;
 
 /**
  * Success.
@@ -180,6 +299,46 @@ typedef uint64_t wsb_handle;
  */
 #define WSB_TLS_FAILED 14
 
+/**
+ * An env's trainer broke the env protocol (docs/protocol.md): a malformed message, an unknown
+ * type, arrays of the wrong dtype or shape, a step before a reset, a bad seed. The message
+ * says what; the env closed the connection with 4400 and the same reason, and every later
+ * call on it returns WSB_CLOSED.
+ */
+#define WSB_ENV_PROTOCOL_ERROR 15
+
+/**
+ * An env's trainer speaks another version of the env protocol; the message names both
+ * versions. The env is closed for good.
+ */
+#define WSB_ENV_VERSION_MISMATCH 16
+
+/**
+ * An env's trainer refused the game for good: it closed the connection with 4400 (protocol
+ * violation), 4401 (token), 4404 (no such slot) or another code that says not to retry. The
+ * message has the code and reason; wsb_env_close_status too.
+ */
+#define WSB_ENV_REFUSED 17
+
+/**
+ * Returned by wsb_shutdown only: not yet safe to unload the library. Every connection was
+ * closed and the I/O thread has exited, but wsbridge's DNS thread is still inside
+ * `getaddrinfo` (which has no timeout) for a host name that a connection closed meanwhile was
+ * resolving; the message names the host. The thread exits by itself when the lookup returns
+ * (the answer is dropped): call wsb_shutdown again, which waits for it again.
+ */
+#define WSB_LOOKUP_RUNNING 18
+
+/**
+ * Not an error; returned by wsb_recv only, for a connection with the `reconnect` option of
+ * wsb_connect: the link was lost and a new connection is open now. Returned once per new
+ * connection, before its first message (no message is copied). The message says what
+ * ended the previous connection, after how many attempts and how long the new one opened,
+ * and how many messages sent meanwhile went to it. The peer may not know this session:
+ * send what it needs first (a hello) now. Call wsb_recv again for messages.
+ */
+#define WSB_RECONNECTED 19
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -192,18 +351,28 @@ extern "C" {
  *   IPv6 address; the port defaults to 80 (ws) or 443 (wss). Copied; not kept. Credentials go
  *   in a header (`headers`), or, where a platform cannot set headers, in the query
  *   (`wss://host/env/17?token=...`): use wss:// for either, so that they travel encrypted.
+ *   Messages (wsb_last_error) show the URL with credentials hidden: the values of query
+ *   parameters whose names look like credentials (`token`, `key`, `secret`, `password`,
+ *   `auth`, `sig`, ... in any case: `?token=***`) and passwords in user information.
  * - `options_json`: NULL or "" for the defaults, or a JSON object with any of these keys
  *   (unknown keys are rejected with their name):
  *   - `connect_timeout_ms` (default 10000): bound on DNS, TCP connect, the proxy's CONNECT, the
  *     TLS handshake and the HTTP upgrade together.
  *   - `headers` (object of strings): extra upgrade request headers, e.g. `Authorization`.
+ *     A rejected option never quotes its value (it may hold a credential): the message names
+ *     the option, the type expected and the type found.
  *   - `subprotocols` (array of strings): offered in Sec-WebSocket-Protocol.
  *   - `max_message_size` (default 16777216): largest message in either direction, in bytes.
  *   - `ping_interval_ms` (default 10000, 0 disables): our own keepalive pings.
  *   - `pong_timeout_ms` (default 20000): after a ping, a peer that sends nothing for this long
  *     is reported as WSB_CONNECTION_LOST.
  *   - `send_queue_max_bytes` (default 8388608): bytes accepted by wsb_send but not yet written
- *     to the socket; past it wsb_send returns WSB_WOULD_BLOCK.
+ *     to the socket; past it wsb_send returns WSB_WOULD_BLOCK. wsbridge's answers to the
+ *     server's pings count too: while more than this waits to be written, wsbridge stops
+ *     reading the socket, so a server that pings without reading the answers is slowed down
+ *     by TCP instead of growing the game's memory: the output then holds at most this cap plus
+ *     one 131-byte pong (or a single message larger than the cap, accepted into an empty
+ *     queue).
  *   - `recv_queue_max_bytes` (default 8388608): received bytes waiting for wsb_recv; past it
  *     wsbridge stops reading and TCP flow control slows the peer down.
  *   - `tls` (object; wss:// URLs only): trust settings. By default the server's certificate
@@ -223,6 +392,51 @@ extern "C" {
  *     ws://, then `all_proxy`/`ALL_PROXY`, except for hosts listed in `no_proxy`/`NO_PROXY`
  *     (names match their subdomains; IP addresses and CIDR blocks match IP hosts; `*` matches
  *     all). false connects directly whatever the environment says.
+ *   - `spin_budget_us` (default 50, 0 disables, at most 10000): how long a waiting wsb_recv or
+ *     wsb_flush spins (asks the kernel whether the socket is ready, without sleeping) before it
+ *     sleeps. A sleeping thread pays the kernel's wake-up on top of the answer's time, about
+ *     50 µs on a virtual machine, so a fast peer's answer is caught sooner by a short spin (a
+ *     64-byte round trip to a native peer on the same machine: about 3x faster). The spin is
+ *     adaptive, per connection: it runs only while recent answers arrived within the budget;
+ *     after two or so slower ones the waits sleep at once, spinning only now and then (at most
+ *     one wait in 16384 once answers stay slow) to notice when answers become fast again, so a
+ *     game waiting on a slow trainer (hundreds of µs to seconds) burns about no CPU. The
+ *     default is about the cost of one sleep and wake-up on a virtual machine: a spin that
+ *     finds no answer burns at most what sleeping at once would have cost in latency. Only
+ *     on Unix (elsewhere waits always sleep). Timeouts, wsb_close from another thread and
+ *     the keepalive work the same while a wait spins.
+ *
+ *   - `reconnect` (default off): `true` for the defaults below, or an object with any of
+ *     `delay_ms` (default 100; the first attempt after a loss waits this long),
+ *     `max_delay_ms` (default 5000; the delay doubles after each failed attempt up to this),
+ *     `give_up_ms` (default 60000, -1 never: give up when no connection has been open for this
+ *     long, counted from the loss) and `jitter_percent` (default 50, 0 to 100: that share of
+ *     each delay is random, so games that lost the same trainer do not all come back at the
+ *     same instant). With it, wsbridge opens a new connection to the same URL with the same
+ *     options after the link is lost without a close handshake (reset, EOF, `pong_timeout_ms`),
+ *     after the peer closes with 1001 (going away), 1006, 1011, 1012 (restart), 1013 (try
+ *     again later) or 1014, and after a failed attempt: DNS, TCP, timeout, or an upgrade
+ *     refused with HTTP 5xx, 408 or 429. It does not reconnect after a close with another
+ *     code (1000 ends the session; 4000-4999 are the application's), a protocol error, a
+ *     message over `max_message_size`, a TLS failure, an upgrade refused with another status
+ *     (401, 403, 404 ...), or wsb_close: the connection is then closed and wsb_recv reports
+ *     why, as without the option. States (wsb_state): WSB_STATE_CONNECTING during the first
+ *     attempt, WSB_STATE_RECONNECTING while waiting out the backoff or connecting again,
+ *     WSB_STATE_OPEN, WSB_STATE_CLOSED. Delivery: a message wsb_send accepts while the
+ *     connection is not open (connecting, reconnecting) is queued, within
+ *     `send_queue_max_bytes` (past it WSB_WOULD_BLOCK: not queued), and sent in order right
+ *     after the next handshake completes, before anything sent later; a failed attempt keeps
+ *     it for the next one. It is never dropped silently: only wsb_close, or giving up (whose
+ *     message counts them), discards queued messages. Messages that an open connection had
+ *     accepted before it was lost go with it (as on any connection, TCP cannot tell what the
+ *     peer read; wsb_flush says when all was handed to the operating system). wsb_recv
+ *     delivers the messages received before the loss, then waits (WSB_TIMEOUT: nothing yet)
+ *     and returns WSB_RECONNECTED once each new connection is open, before its messages:
+ *     the peer may not know this session, so send it what it needs first. When wsbridge gives
+ *     up, wsb_recv returns the last attempt's error once (WSB_CONNECT_FAILED,
+ *     WSB_HANDSHAKE_FAILED ...) with a message saying so (how long, how many attempts, the
+ *     last error, the messages not sent), then WSB_CLOSED. wsb_connect (blocking) returns the
+ *     first attempt's failure without retrying; wsb_connect_async retries it too.
  *
  *   Whatever the game does, wsbridge answers the server's pings in the background, so a game
  *   that does not call wsb_recv for a while (a loading screen) stays connected.
@@ -234,12 +448,15 @@ extern "C" {
  * WSB_CONNECT_FAILED (DNS or TCP failure, or the proxy refused the tunnel, with the reason or
  * the proxy's status line); WSB_TLS_FAILED (certificate rejected or TLS handshake failed, with
  * the host and the reason); WSB_HANDSHAKE_FAILED (the upgrade was refused, with the HTTP status
- * and the start of the body); WSB_CONNECTION_LOST (the connection broke during the TLS
+ * and the start of the body, or its answer was invalid, e.g. a Sec-WebSocket-Extensions header
+ * accepting an extension wsbridge did not offer: RFC 6455 4.1); WSB_CONNECTION_LOST (the connection broke during the TLS
  * handshake or the upgrade); WSB_INTERNAL.
  *
  * Thread-safe. Release the handle with wsb_close.
  */
-wsb_result wsb_connect(const char *url, const char *options_json, wsb_handle *out);
+wsb_result wsb_connect(const char *url,
+                       const char *options_json,
+                       wsb_handle *out);
 
 /**
  * Starts opening a WebSocket connection and returns at once, so a game can connect without
@@ -262,7 +479,8 @@ wsb_result wsb_connect_async(const char *url, const char *options_json, wsb_hand
 
 /**
  * Reads the state of a connection into `*out_state`: WSB_STATE_CONNECTING, WSB_STATE_OPEN,
- * WSB_STATE_CLOSING or WSB_STATE_CLOSED. Never blocks.
+ * WSB_STATE_CLOSING, WSB_STATE_CLOSED, or (with the `reconnect` option of wsb_connect)
+ * WSB_STATE_RECONNECTING. Never blocks.
  *
  * Returns WSB_OK, WSB_INVALID_HANDLE, WSB_INVALID_ARGUMENT (`out_state` NULL). Thread-safe.
  */
@@ -281,9 +499,10 @@ wsb_result wsb_state(wsb_handle h, uint32_t *out_state);
  * was NOT queued, so retrying later can never duplicate it; a message is always accepted into
  * an empty queue); WSB_MESSAGE_TOO_BIG (over `max_message_size`; connection unchanged);
  * WSB_INVALID_UTF8 (connection unchanged); WSB_INVALID_ARGUMENT (NULL `data` with `len` > 0,
- * unknown `kind`); WSB_CLOSED (the connection has ended; the message says why);
- * WSB_CONNECTION_LOST (writing to the socket failed just now); WSB_INVALID_HANDLE;
- * WSB_INTERNAL.
+ * `len` above PTRDIFF_MAX, unknown `kind`); WSB_CLOSED (the connection has ended; the message
+ * says why); WSB_CONNECTION_LOST (writing to the socket failed just now; with the `reconnect`
+ * option of wsb_connect the message is queued for the next connection instead, see there);
+ * WSB_INVALID_HANDLE; WSB_INTERNAL.
  *
  * Thread-safe, including concurrently with wsb_recv on the same handle. Messages sent from
  * several threads at once go out whole, in the order the calls took the queue.
@@ -296,7 +515,8 @@ wsb_result wsb_send(wsb_handle h, const uint8_t *data, size_t len, uint32_t kind
  * WSB_WOULD_BLOCK instead of retrying blindly.
  *
  * - `timeout_ms`: 0 only checks, -1 waits without limit, otherwise the longest wait in
- *   milliseconds. A connection still connecting counts as not flushed.
+ *   milliseconds. A connection still connecting counts as not flushed. A wait for room spins
+ *   briefly before it sleeps, like wsb_recv (option `spin_budget_us` of wsb_connect).
  *
  * Returns WSB_OK (nothing is waiting in the send queue); WSB_TIMEOUT (some bytes are still
  * queued, typically because the peer reads slower than the game sends); WSB_CLOSED (the
@@ -314,7 +534,9 @@ wsb_result wsb_flush(wsb_handle h, int32_t timeout_ms);
  *   WSB_BUFFER_TOO_SMALL. Required.
  * - `out_kind`: receives WSB_TEXT or WSB_BINARY on WSB_OK and WSB_BUFFER_TOO_SMALL. May be NULL.
  * - `timeout_ms`: 0 polls without waiting, -1 waits without limit, otherwise the longest wait
- *   in milliseconds. The call returns as soon as a message arrives.
+ *   in milliseconds. The call returns as soon as a message arrives. A wait spins for up to
+ *   `spin_budget_us` (an option of wsb_connect; default 50 µs) before it sleeps, while recent
+ *   messages on this connection came that fast.
  *
  * Returns WSB_OK; WSB_TIMEOUT (no message in time; the connection is fine);
  * WSB_BUFFER_TOO_SMALL (the message stays queued; call again with `*out_len` bytes);
@@ -324,9 +546,17 @@ wsb_result wsb_flush(wsb_handle h, int32_t timeout_ms);
  * messages received before it, and WSB_CLOSED afterwards: WSB_CONNECTION_LOST,
  * WSB_PROTOCOL_ERROR, WSB_MESSAGE_TOO_BIG (the peer sent a message over `max_message_size`), or
  * for a handle from wsb_connect_async whose connect failed, that failure (WSB_CONNECT_FAILED,
- * including an expired connect timeout, WSB_TLS_FAILED, WSB_HANDSHAKE_FAILED). Also WSB_INVALID_ARGUMENT (NULL
- * `out_len`, NULL `buf` with `cap` > 0, `timeout_ms` below -1), WSB_INVALID_HANDLE,
- * WSB_INTERNAL.
+ * including an expired connect timeout, WSB_TLS_FAILED, WSB_HANDSHAKE_FAILED). Also
+ * WSB_INVALID_ARGUMENT (NULL `out_len`, NULL `buf` with `cap` > 0, `cap` above PTRDIFF_MAX,
+ * `timeout_ms` below -1), WSB_INVALID_HANDLE, WSB_INTERNAL. With the `reconnect` option of
+ * wsb_connect: WSB_RECONNECTED once per new connection (no message copied; see the option),
+ * WSB_TIMEOUT while reconnecting, and a lost link is not reported as an error unless it is
+ * not retried or wsbridge gives up.
+ *
+ * A WSB_PROTOCOL_ERROR or WSB_MESSAGE_TOO_BIG takes effect when this call reports it: until
+ * then the connection stays open (nothing more is read), so what wsb_send queued meanwhile
+ * (answers to the messages received before the error) is sent before wsbridge's close frame
+ * (1002, 1007 or 1009). wsb_close before that sends the error's close code too.
  *
  * Thread-safe: may wait on one thread while others send; if several threads receive on one
  * handle, each message goes to exactly one of them.
@@ -341,9 +571,10 @@ wsb_result wsb_recv(wsb_handle h,
 /**
  * Reads the close code and reason the peer sent, once the connection is closed.
  *
- * - `out_code`: receives the code: what the peer sent, 1005 if its close frame had no code, or
- *   1006 if the connection ended without the peer's close frame (lost, failed, or closed by
- *   wsb_close on another thread before the reply). Required.
+ * - `out_code`: receives the code: what the peer sent, 1005 if its close frame had no code (or
+ *   a code the protocol forbids on the wire, such as 1005 or 999: wsb_recv then reported
+ *   WSB_PROTOCOL_ERROR), or 1006 if the connection ended without the peer's close frame (lost,
+ *   failed, or closed by wsb_close on another thread before the reply). Required.
  * - `reason`, `reason_cap`: receive the reason as NUL-terminated UTF-8, truncated like
  *   snprintf; `reason` may be NULL when `reason_cap` is 0.
  * - `out_reason_len`: receives the full reason length without the NUL. May be NULL.
@@ -391,8 +622,47 @@ wsb_result wsb_subprotocol(wsb_handle h, char *buf, size_t cap, size_t *out_len)
  *
  * Thread-safe. Calls made on the same handle by other threads after this one started get
  * WSB_INVALID_HANDLE (or WSB_CLOSED if they were already inside).
+ *
+ * Background threads: when this releases the last connection and no other thread is inside a
+ * wsbridge call, wsbridge's threads have been joined when it returns (the next connect starts
+ * them again). If another thread is still inside a call on this connection (a wsb_recv that
+ * this close woke up), that call releases the connection and joins the threads before it
+ * returns. The one thread a close does not wait for is the DNS thread blocked inside
+ * `getaddrinfo` (no timeout) for a connection closed while it was resolving its host name: it
+ * exits by itself when the lookup returns. Before unloading the library, call wsb_shutdown,
+ * which waits for it and returns WSB_LOOKUP_RUNNING while it is not safe yet.
  */
 wsb_result wsb_close(wsb_handle h, uint16_t code, const char *reason, int32_t timeout_ms);
+
+/**
+ * Closes a connection and releases its handle without blocking the calling thread (a game's
+ * main thread: a level unload, a component destroyed, Dispose): the close of wsb_close
+ * (flush the queued messages, the close frame, the peer's reply, the end of TCP) runs in the
+ * background, on wsbridge's I/O thread, within `timeout_ms`, after this call returned.
+ *
+ * - `code`, `reason`: as for wsb_close (checked here: a bad one returns WSB_INVALID_ARGUMENT
+ *   and changes nothing).
+ * - `timeout_ms`: how long the close handshake may take in the background; then the
+ *   connection is dropped. -1: until the peer ends it (wsb_shutdown still bounds it); 0:
+ *   sends what the socket takes at once and drops the connection.
+ *
+ * The handle is invalid when this returns WSB_OK (calls on it return WSB_INVALID_HANDLE; a
+ * wsb_recv waiting on another thread returns WSB_CLOSED at once). The library keeps the
+ * connection, and its background threads, alive until the close finishes; the threads stop
+ * at the next wsbridge connection call after that (wsb_connect, wsb_connect_async, wsb_close,
+ * wsb_close_async) if no connection is left, or at wsb_shutdown, which waits for closes still
+ * under way (within its own timeout) and reports those that did not complete in time. Before
+ * unloading the library, call wsb_shutdown as always.
+ *
+ * Returns WSB_OK (the close is under way, or the connection had already ended); WSB_INVALID_ARGUMENT
+ * (bad code, reason or timeout: nothing changed); WSB_INVALID_HANDLE; WSB_INTERNAL. Never
+ * WSB_TIMEOUT: how the handshake ended is not reported to the caller (wsb_shutdown counts the
+ * ones it had to wait for or drop). Thread-safe.
+ */
+wsb_result wsb_close_async(wsb_handle h,
+                           uint16_t code,
+                           const char *reason,
+                           int32_t timeout_ms);
 
 /**
  * Copies the calling thread's message for its most recent result other than WSB_OK (like
@@ -419,20 +689,34 @@ size_t wsb_last_error(char *buf, size_t cap);
 const char *wsb_result_name(wsb_result result);
 
 /**
- * Closes every open connection (close code 1001, "going away") and stops wsbridge's background
- * threads, for a host that is about to unload the library (a Unity editor before an assembly
+ * Closes every open env (as wsb_env_close does) and every open connection (close code 1001,
+ * "going away"), waits for the closes wsb_close_async left in the background, and stops
+ * wsbridge's background threads, for a host that is about to unload the library (a Unity editor before an assembly
  * reload, a plugin being unloaded, a program calling dlclose).
  *
- * - `timeout_ms`: the time all close handshakes may take together; -1 waits without limit, 0
- *   sends the close frames and drops the connections at once.
+ * - `timeout_ms`: the time the whole call may take: the close handshakes together, then the
+ *   wait for a DNS lookup still in progress (see below); -1 waits without limit, 0 sends the
+ *   close frames, drops the connections and waits for nothing.
  *
- * Every handle is invalid afterwards (WSB_INVALID_HANDLE). When no other thread is still inside
- * a wsbridge call, the background threads have exited when this returns. The library remains
- * usable: the next connect starts them again. Thread-safe; calling it with nothing open is a
- * harmless WSB_OK.
+ * Every handle is invalid afterwards (WSB_INVALID_HANDLE). When this returns WSB_OK or
+ * WSB_TIMEOUT and no other thread is inside a wsbridge call, every wsbridge thread has been
+ * joined: none runs, or will ever run, code of the library, so the host may unload it. (A call
+ * still in progress on another thread keeps its connection, and the threads, until it returns;
+ * that call then joins them before it returns.) The one thread this may not be able to stop in
+ * time is the DNS thread blocked inside `getaddrinfo`, which has no timeout, resolving the host
+ * name of a connection that was closed while it connected: WSB_LOOKUP_RUNNING then says it is
+ * not yet safe to unload. That thread exits by itself when `getaddrinfo` returns; call
+ * wsb_shutdown again, which waits for it again within its own `timeout_ms`.
  *
- * Returns WSB_OK, WSB_TIMEOUT (some close handshakes did not complete in time; those
- * connections were dropped), WSB_INVALID_ARGUMENT (`timeout_ms` below -1), WSB_INTERNAL.
+ * The library remains usable: the next connect starts the threads again. Thread-safe; calling
+ * it with nothing open (and no lookup left) is a harmless WSB_OK.
+ *
+ * Returns WSB_OK; WSB_TIMEOUT (some close handshakes did not complete in time, including
+ * those of wsb_close_async still under way that this call waited for, and those whose own
+ * timeout ran out unanswered; those connections were dropped; the threads are joined all the
+ * same; the message counts them); WSB_LOOKUP_RUNNING (a DNS
+ * lookup is still running, see above; the message names the host; returned rather than
+ * WSB_TIMEOUT when both apply); WSB_INVALID_ARGUMENT (`timeout_ms` below -1); WSB_INTERNAL.
  */
 wsb_result wsb_shutdown(int32_t timeout_ms);
 
@@ -443,6 +727,336 @@ wsb_result wsb_shutdown(int32_t timeout_ms);
  * Returns a static NUL-terminated string: never free it. Thread-safe.
  */
 const char *wsb_version(void);
+
+/**
+ * Opens an env: the game side of one trainer slot (docs/protocol.md). Starts connecting and
+ * returns at once; the first wsb_env_next reports WSB_EVENT_CONNECTED when the connection is
+ * open and the hello (built from `spec_json`) went out.
+ *
+ * - `url`: the slot's URL, e.g. `ws://127.0.0.1:8001/env/3` (as for wsb_connect); with the
+ *   option `lobby`, the lobby's URL, e.g. `wss://edge.example/lobby`. Copied.
+ * - `spec_json`: what the game declares once, a JSON object: `name` (optional string, for the
+ *   trainer's logs), `agents` (the number of agents this game simulates, default 1; every
+ *   message has one row per agent), `observation_space` and `action_space` (one agent's, as in
+ *   docs/protocol.md: `{"type": "box", "shape": [84, 84, 3], "dtype": "uint8", "low": 0,
+ *   "high": 255}`, `{"type": "discrete", "n": 2}`, `{"type": "multi_discrete", "nvec": [3,
+ *   2]}`, `{"type": "multi_binary", "n": 4}`; an observation space may also be a dict,
+ *   `{"type": "dict", "spaces": {"camera": {...}, "speed": {...}}}`, or a tuple, `{"type":
+ *   "tuple", "spaces": [{...}, {...}]}`, nested at most 4 deep with at most 16 leaves, keys of
+ *   1 to 64 characters of A-Z, a-z, 0-9, _ and -), and `partial_reset` (default false): true
+ *   when the game handles a WSB_EVENT_RESET that flags only some agents (it resets only the
+ *   agents wsb_env_agent_reset flags and never steps in a RESET); the hello then offers the
+ *   trainer same-step autoreset (docs/protocol.md, *Autoreset modes*). Copied.
+ * - `options_json`: NULL or "" for the defaults, or a JSON object with any of:
+ *   - `connection` (object): the connection's options, the keys of wsb_connect.
+ *   - `token` (string): sent as `Authorization: Bearer <token>`.
+ *   - `reconnect_delay_ms` (default 50): the wait after a failed connect attempt, doubling
+ *     after each failure; the first attempt after a drop is immediate.
+ *   - `reconnect_max_delay_ms` (default 1000): the cap on that wait.
+ *   - `reconnect_give_up_ms` (default 30000; -1 never): stop when no connection has opened
+ *     for this long; wsb_env_next then returns the last connect error.
+ *   - `decision_period` (default 1): frames per decision. A STEP is answered after this many
+ *     submitted frames (events STEP, then REPEAT or NO_DECISION), or at once when an agent's
+ *     episode ends or an agent was reset. Rewards add up over the frames (wsb_env_add_reward).
+ *   - `repeat_actions` (default true): between decisions, repeat the last action (REPEAT) or
+ *     tell the game there is no decision (NO_DECISION), like ML-Agents'
+ *     `TakeActionsBetweenDecisions`.
+ *   - `lobby` (default false): `url` is a lobby's (lobby protocol v1, docs/env.md, *Lobby*).
+ *     The env connects there, sends `{"type": "lobby", "version": 1, "env": <env_name>}`, waits
+ *     for the lobby to assign a free slot, then connects to that slot with the same
+ *     `connection` options and `token` (the token also goes to the lobby) and runs the env
+ *     protocol there. It goes back to the lobby (naming the lost slot as `previous`) when the
+ *     slot is gone for good: its upgrade answered HTTP 404 or 410, or 502 or 504 (a reverse
+ *     proxy in front of the hubs could not reach the slot's hub), it closed with 4404 (no such
+ *     slot) or 4409 (another game holds it), or reconnecting to it failed for longer than
+ *     `lobby_return_ms`. Connecting to the lobby is retried with the backoff above, and
+ *     `reconnect_give_up_ms` bounds the whole search, including the wait for a free slot.
+ *     wsb_env_url reads the assigned slot's URL. The events are those of a fixed slot:
+ *     CONNECTED when the first slot's connection opens, DISCONNECTED and RECONNECTED around a
+ *     move to another slot.
+ *   - `env_name` (string, default ""): sent to the lobby, which assigns a slot of a hub serving
+ *     this env name ("" matches any hub). At most 256 bytes, no control characters. Used only
+ *     with `lobby`.
+ *   - `lobby_return_ms` (default 5000): go back to the lobby when reconnecting to the assigned
+ *     slot has failed for this long. Used only with `lobby`.
+ * - `out`: receives the env handle on WSB_OK; untouched otherwise.
+ *
+ * Returns WSB_OK; WSB_INVALID_ARGUMENT (NULL argument, malformed URL, spec or option: the
+ * message names the key); WSB_INTERNAL. Thread-safe. Release the handle with wsb_env_close.
+ */
+wsb_result wsb_env_open(const char *url,
+                        const char *spec_json,
+                        const char *options_json,
+                        wsb_env *out);
+
+/**
+ * Waits for what to do next and writes it to `*out_event` (see the WSB_EVENT_* constants).
+ *
+ * - `timeout_ms`: -1 blocks until the trainer's next request (lockstep: the fastest training
+ *   loop); 0 never blocks (call it once per frame from the game loop: the trainer's request
+ *   is served when the game has submitted); otherwise the longest wait in milliseconds.
+ *   Reconnecting happens inside these calls, within the same timeout.
+ * - `out_event`: written on WSB_OK only.
+ *
+ * Events RESET, STEP, REPEAT and NO_DECISION must be answered with wsb_env_submit before the
+ * next call. Between decisions (`decision_period` > 1) REPEAT or NO_DECISION come at once,
+ * without the network.
+ *
+ * Returns WSB_OK; WSB_TIMEOUT (nothing yet: call again; the env is fine); WSB_ENV_PROTOCOL_ERROR
+ * (the trainer sent a malformed or unexpected message: the message says what, the env closed
+ * the connection with 4400; with `lobby`, also a lobby that sent anything but an `assign`
+ * naming a ws:// or wss:// URL); WSB_ENV_VERSION_MISMATCH (the trainer speaks another protocol
+ * version; both are named); WSB_ENV_REFUSED (the trainer refused the game for good: the upgrade
+ * answered with HTTP 401 or 403 (token) or 404, or a close with 4400, 4401, 4404 ...;
+ * wsb_env_close_status has the close code and reason; with `lobby`, the lobby's upgrade
+ * answered 401, 403 or 404, or the lobby closed with 4400 (it rejected the `lobby` message),
+ * while a slot's HTTP 404, 410, 502 or 504 and close 4404 send the env back to the lobby
+ * instead);
+ * WSB_MESSAGE_TOO_BIG (the trainer sent a message over `max_message_size`); the last connect
+ * error (WSB_CONNECT_FAILED, WSB_HANDSHAKE_FAILED ...) when reconnecting gave up (with `lobby`,
+ * WSB_CONNECT_FAILED also when no slot was assigned in time), or WSB_TLS_FAILED at once; WSB_CLOSED
+ * (after FINISHED or one of the errors above: the env is over, the message says why; or
+ * wsb_env_close ran on another thread); WSB_INVALID_ARGUMENT (NULL `out_event`, `timeout_ms`
+ * below -1, or the previous event was not submitted); WSB_INVALID_HANDLE; WSB_INTERNAL.
+ *
+ * Thread safety (all wsb_env_* functions): an env is meant for one thread, the game loop;
+ * calls from several threads are serialized (a blocking wsb_env_next holds the env), except
+ * wsb_env_close, which may end a blocking wsb_env_next from another thread.
+ */
+wsb_result wsb_env_next(wsb_env env, int32_t timeout_ms, wsb_env_event *out_event);
+
+/**
+ * Whether `agent` resets in the current event, and with which seed.
+ *
+ * - `agent`: 0 to agents - 1.
+ * - `out_reset`: receives 1 if the agent must reset now (every agent in RESET; the flagged
+ *   ones in STEP), else 0. Required.
+ * - `out_seed`: receives the seed to reseed the agent's random generator with before its
+ *   reset (an integer in [0, 2^63)), or -1: no seed, continue its random stream (so that
+ *   `reset(seed=s)` then `reset()` is reproducible). Only a RESET carries seeds. May be NULL.
+ *
+ * Returns WSB_OK, WSB_INVALID_ARGUMENT (no such agent, NULL `out_reset`),
+ * WSB_INVALID_HANDLE, WSB_INTERNAL.
+ */
+wsb_result wsb_env_agent_reset(wsb_env env, uint32_t agent, uint8_t *out_reset, int64_t *out_seed);
+
+/**
+ * Copies the options of the current RESET (the JSON object the trainer passed to
+ * `reset(options=...)`, "{}" when none or outside a RESET) as a NUL-terminated string,
+ * truncated like snprintf.
+ *
+ * - `buf`, `cap`: the destination; `buf` may be NULL when `cap` is 0.
+ * - `out_len`: receives the full length without the NUL. May be NULL.
+ *
+ * Returns WSB_OK, WSB_INVALID_ARGUMENT, WSB_INVALID_HANDLE, WSB_INTERNAL.
+ */
+wsb_result wsb_env_reset_options(wsb_env env, char *buf, size_t cap, size_t *out_len);
+
+/**
+ * Copies the latest engine settings the trainer sent (WSB_EVENT_SETTINGS) as a NUL-terminated
+ * JSON object, truncated like snprintf: "{}" before any. Keys the trainer package defines:
+ * `time_scale` (number > 0), `target_frame_rate` (integer, -1: unlimited), `quality_level`
+ * (integer >= 0); any other key is the game's own (any JSON value). Settings stay until the
+ * next WSB_EVENT_SETTINGS replaces them all (the trainer sends them again after a reconnection).
+ *
+ * - `buf`, `cap`: the destination; `buf` may be NULL when `cap` is 0.
+ * - `out_len`: receives the full length without the NUL. May be NULL.
+ *
+ * Thread safety: as every wsb_env_* call (serialized per env).
+ *
+ * Returns WSB_OK, WSB_INVALID_ARGUMENT, WSB_INVALID_HANDLE, WSB_INTERNAL.
+ */
+wsb_result wsb_env_settings(wsb_env env, char *buf, size_t cap, size_t *out_len);
+
+/**
+ * Copies the URL of the env's slot as a NUL-terminated string, truncated like snprintf: the
+ * `url` given to wsb_env_open, or with the option `lobby` the slot the lobby assigned last ("" until
+ * the first assignment; after a move to another slot, the new one from the RECONNECTED event
+ * on). Credentials in it (a password, a `token=` parameter) are replaced by `***`, as in every
+ * message: it is meant for logs and display.
+ *
+ * - `buf`, `cap`: the destination; `buf` may be NULL when `cap` is 0.
+ * - `out_len`: receives the full length without the NUL. May be NULL.
+ *
+ * Thread safety: as every wsb_env_* call (serialized per env).
+ *
+ * Returns WSB_OK, WSB_INVALID_ARGUMENT, WSB_INVALID_HANDLE, WSB_INTERNAL.
+ */
+wsb_result wsb_env_url(wsb_env env,
+                       char *buf,
+                       size_t cap,
+                       size_t *out_len);
+
+/**
+ * Finds a part of a dict or tuple observation space (docs/protocol.md, *Dict and tuple
+ * observations*): its parts are the leaves, dict keys in sorted order and tuple items in
+ * order, numbered from 0, each named by its path (keys and indices joined by ".":
+ * "camera", "sensors.0"). A plain space has one part, "" (index 0).
+ *
+ * - `path`: the part's path, NUL-terminated UTF-8.
+ * - `out_index`: receives the part's index, for wsb_env_set_observation_part.
+ * - `out_bytes`: receives the bytes of one agent's row of that part. May be NULL.
+ *
+ * Thread safety: as every wsb_env_* call (serialized per env).
+ *
+ * Returns WSB_OK; WSB_INVALID_ARGUMENT (no part at `path`: the message lists the parts; NULL
+ * `path` or `out_index`); WSB_INVALID_HANDLE; WSB_INTERNAL.
+ */
+wsb_result wsb_env_observation_part(wsb_env env,
+                                    const char *path,
+                                    uint32_t *out_index,
+                                    size_t *out_bytes);
+
+/**
+ * Copies one part of `agent`'s observation (a dict or tuple space's leaf, see
+ * wsb_env_observation_part) into the answer being built. An agent's observation is complete
+ * when each of its parts was set (here or by wsb_env_set_observation) since the last answer.
+ *
+ * - `agent`: 0 to agents - 1, or WSB_ALL_AGENTS for every agent's rows of that part in order.
+ * - `part`: the part's index (wsb_env_observation_part).
+ * - `data`, `len`: little-endian items of the part's wire dtype, exactly one row of the part
+ *   (or all agents' rows). Copied.
+ *
+ * Thread safety: as every wsb_env_* call (serialized per env).
+ *
+ * Returns WSB_OK; WSB_INVALID_ARGUMENT (no such agent or part, a length that is not the
+ * part's row size, NULL `data`, an agent a same-step RESET does not reset);
+ * WSB_INVALID_HANDLE; WSB_INTERNAL.
+ */
+wsb_result wsb_env_set_observation_part(wsb_env env,
+                                        uint32_t agent,
+                                        uint32_t part,
+                                        const uint8_t *data,
+                                        size_t len);
+
+/**
+ * Copies `agent`'s action of the current STEP or REPEAT into `buf`, straight from the
+ * received message: little-endian items of the action space's wire dtype (discrete and
+ * multi_discrete: int64, one per dimension; multi_binary: int8; box: the box's dtype), one
+ * row per agent.
+ *
+ * - `agent`: 0 to agents - 1, or WSB_ALL_AGENTS for every agent's rows in order.
+ * - `buf`, `cap`: the destination; wsb_env_layout gives the bytes per agent.
+ * - `out_len`: receives the bytes written, or the bytes needed on WSB_BUFFER_TOO_SMALL. May be
+ *   NULL.
+ *
+ * The library checked the actions against the space (discrete values in range, multi_binary
+ * 0 or 1) before reporting the STEP; a flagged agent's (see wsb_env_agent_reset) action is
+ * meaningless.
+ *
+ * Returns WSB_OK; WSB_BUFFER_TOO_SMALL (nothing written); WSB_INVALID_ARGUMENT (no such agent,
+ * NULL `buf` with `cap` > 0, or the current event is not STEP or REPEAT); WSB_INVALID_HANDLE;
+ * WSB_INTERNAL.
+ */
+wsb_result wsb_env_action(wsb_env env, uint32_t agent, uint8_t *buf, size_t cap, size_t *out_len);
+
+/**
+ * Copies `agent`'s observation into the answer being built (straight into the outgoing
+ * message). Every agent's observation must be set before the submit that answers (a RESET, a
+ * STEP, or a decision's last frame); what was set stays until then.
+ *
+ * - `agent`: 0 to agents - 1, or WSB_ALL_AGENTS for every agent's rows in order.
+ * - `data`, `len`: little-endian items of the observation space's wire dtype (box: its dtype;
+ *   discrete and multi_discrete: int64; multi_binary: int8), exactly one row (or all rows):
+ *   wsb_env_layout gives the bytes per agent. For a dict or tuple observation space, an
+ *   agent's row is its parts' rows one after the other (wsb_env_observation_part gives each
+ *   part's index and size); wsb_env_set_observation_part sets one part. Copied.
+ *
+ * Returns WSB_OK; WSB_INVALID_ARGUMENT (no such agent, a length that is not the row size,
+ * NULL `data`); WSB_INVALID_HANDLE; WSB_INTERNAL.
+ */
+wsb_result wsb_env_set_observation(wsb_env env, uint32_t agent, const uint8_t *data, size_t len);
+
+/**
+ * Sets `agent`'s reward for the next answer, replacing what was set or added since the last
+ * one. Rewards start at 0 after each answer.
+ *
+ * Returns WSB_OK, WSB_INVALID_ARGUMENT (no such agent), WSB_INVALID_HANDLE, WSB_INTERNAL.
+ */
+wsb_result wsb_env_set_reward(wsb_env env, uint32_t agent, double reward);
+
+/**
+ * Adds to `agent`'s reward for the next answer (rewards add up over the frames of a decision,
+ * like ML-Agents' `AddReward`).
+ *
+ * Returns WSB_OK, WSB_INVALID_ARGUMENT (no such agent), WSB_INVALID_HANDLE, WSB_INTERNAL.
+ */
+wsb_result wsb_env_add_reward(wsb_env env, uint32_t agent, double reward);
+
+/**
+ * Marks `agent`'s episode as ended in the next answer: `terminated` (nonzero: the task
+ * reached a terminal state, e.g. the pole fell) and/or `truncated` (nonzero: cut short, e.g. a
+ * time limit), as in gymnasium. The trainer then resets the agent in a later STEP. An ended
+ * episode ends the decision at once (`decision_period`).
+ *
+ * Returns WSB_OK, WSB_INVALID_ARGUMENT (no such agent), WSB_INVALID_HANDLE, WSB_INTERNAL.
+ */
+wsb_result wsb_env_set_done(wsb_env env, uint32_t agent, uint8_t terminated, uint8_t truncated);
+
+/**
+ * Sets `agent`'s info for the next answer: a JSON object, e.g. `{"end": "pole_fell"}`
+ * (gymnasium's `info`); NULL or "" for none. Copied; infos are cleared after each answer.
+ *
+ * Returns WSB_OK, WSB_INVALID_ARGUMENT (no such agent, not a JSON object, not UTF-8),
+ * WSB_INVALID_HANDLE, WSB_INTERNAL.
+ */
+wsb_result wsb_env_set_info(wsb_env env, uint32_t agent, const char *json);
+
+/**
+ * Finishes the current RESET, STEP, REPEAT or NO_DECISION event. The answer (observations,
+ * rewards, episode ends, infos) goes to the trainer now, except between decisions (see
+ * `decision_period`). For agents that were reset in a STEP, the answer carries reward 0 and
+ * no episode end whatever was set (gymnasium's next-step autoreset).
+ *
+ * Returns WSB_OK (also when the link broke meanwhile: the next wsb_env_next reports it);
+ * WSB_INVALID_ARGUMENT (no event to answer, or an agent has no observation since the last
+ * answer: the message names it; nothing was sent, fix it and submit again);
+ * WSB_MESSAGE_TOO_BIG (the answer exceeds `max_message_size`); WSB_INVALID_HANDLE;
+ * WSB_INTERNAL.
+ */
+wsb_result wsb_env_submit(wsb_env env);
+
+/**
+ * Reads the sizes a game needs for its buffers.
+ *
+ * - `out_agents`: the number of agents. May be NULL.
+ * - `out_observation_bytes`: bytes of one agent's observation row. May be NULL.
+ * - `out_action_bytes`: bytes of one agent's action row. May be NULL.
+ *
+ * Returns WSB_OK, WSB_INVALID_HANDLE, WSB_INTERNAL.
+ */
+wsb_result wsb_env_layout(wsb_env env,
+                          uint32_t *out_agents,
+                          size_t *out_observation_bytes,
+                          size_t *out_action_bytes);
+
+/**
+ * Reads the trainer's close code and reason from the latest disconnection (after a
+ * DISCONNECTED or FINISHED event, or a WSB_ENV_REFUSED or WSB_ENV_VERSION_MISMATCH result): what the
+ * trainer sent, or 1006 and the error when the link broke without a close frame.
+ *
+ * - `out_code`: receives the code. Required.
+ * - `reason`, `reason_cap`: receive the reason, NUL-terminated, truncated like snprintf;
+ *   `reason` may be NULL when `reason_cap` is 0.
+ * - `out_reason_len`: receives the full reason length without the NUL. May be NULL.
+ *
+ * Returns WSB_OK; WSB_WOULD_BLOCK (no disconnection since the current connection opened);
+ * WSB_INVALID_ARGUMENT; WSB_INVALID_HANDLE; WSB_INTERNAL.
+ */
+wsb_result wsb_env_close_status(wsb_env env,
+                                uint16_t *out_code,
+                                char *reason,
+                                size_t reason_cap,
+                                size_t *out_reason_len);
+
+/**
+ * Closes an env: closes its connection (1000, "the game closed", within 1 s) and releases the
+ * handle. A wsb_env_next blocking on another thread returns WSB_CLOSED at once.
+ *
+ * Returns WSB_OK; WSB_INVALID_HANDLE (closing twice lands here, never in a crash);
+ * WSB_INTERNAL. Thread-safe.
+ */
+wsb_result wsb_env_close(wsb_env env);
 
 #ifdef __cplusplus
 }  // extern "C"

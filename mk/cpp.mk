@@ -2,13 +2,17 @@
 # install test (mk/install.mk) and the staging of the Unreal plugin (bindings/unreal/WsBridge).
 #
 #   make test-cpp        the wrapper against a Python websockets server, `make install` used
-#                        through pkg-config and CMake, the wrapper/plugin/header consistency
+#                        through pkg-config and CMake, the wrapper/plugin/header consistency,
+#                        the C++ cart-pole (wsbridge::Env) trained by RemoteVectorEnv and run
+#                        through the trainer package's game tests
 #   make unreal-plugin   a drop-in copy of the plugin with the headers and the Linux library
 #                        in $(UNREAL_PLUGIN_DIR) (default build/unreal/WsBridge)
 
 CXX ?= g++
 CPP_BUILD := $(BUILD)/cpp
-CPP_HEADERS := include/wsbridge.h bindings/cpp/wsbridge.hpp
+CPP_HEADERS := include/wsbridge.h bindings/cpp/wsbridge.hpp bindings/cpp/wsbridge_env.hpp
+# g++ and clang++ compile the wrapper; cmake and pkgconf consume `make install` (tests/cpp/test_install.py).
+DEBIAN_PACKAGES += g++ clang cmake pkgconf
 
 # What Unreal compiles with (no exceptions, no RTTI), as errors; then what clang users turn on.
 CXXFLAGS_WSB := -std=c++17 -Wall -Wextra -Werror -fno-exceptions -fno-rtti -pthread -Iinclude -Ibindings/cpp
@@ -29,17 +33,30 @@ $(CPP_BUILD)/tests/wrapper_test: tests/cpp/wrapper_test.cpp $(CPP_HEADERS) $(DEB
 # The header on its own (self-contained), as C++17 and C++20 (Unreal 5.3+), under the
 # hostile macros, with g++ and with clang++ (Unreal's compiler except on Windows).
 CLANG_EXTRA := -Wshadow-all -Wextra-semi -Wdocumentation -Wcomma -Wimplicit-fallthrough
-$(CPP_BUILD)/header-checks.stamp: $(CPP_HEADERS) mk/cpp.mk
-	@$(call apt_install,clang)
+$(CPP_BUILD)/header-checks.stamp: $(CPP_HEADERS) mk/cpp.mk | deps
 	@mkdir -p $(dir $@)
 	for std in c++17 c++20; do \
-	  $(CXX) $(CXXFLAGS_WSB) $(CXXFLAGS_WSB_STRICT) -std=$$std $(HOSTILE_MACROS) -fsyntax-only -x c++ bindings/cpp/wsbridge.hpp; \
-	  clang++ $(CXXFLAGS_WSB) $(CXXFLAGS_WSB_STRICT) $(CLANG_EXTRA) -std=$$std $(HOSTILE_MACROS) -fsyntax-only -x c++ bindings/cpp/wsbridge.hpp; \
+	  for h in bindings/cpp/wsbridge.hpp bindings/cpp/wsbridge_env.hpp; do \
+	    $(CXX) $(CXXFLAGS_WSB) $(CXXFLAGS_WSB_STRICT) -std=$$std $(HOSTILE_MACROS) -fsyntax-only -x c++ $$h || exit 1; \
+	    clang++ $(CXXFLAGS_WSB) $(CXXFLAGS_WSB_STRICT) $(CLANG_EXTRA) -std=$$std $(HOSTILE_MACROS) -fsyntax-only -x c++ $$h || exit 1; \
+	  done; \
 	done
 	@touch $@
 
 $(CPP_BUILD)/examples/client: examples/cpp/client.cpp $(CPP_HEADERS) $(RELEASE_LIB)/libwsbridge.so
 	$(call cxx_shared,$@,$<,$(RELEASE_LIB))
+
+# The C++ cartpole (wsbridge::Env) on the C game's physics, and the C++ conformance game
+# (tests/conformance/spaces_game.cpp); both trained or checked by the trainer package.
+$(CPP_BUILD)/cartpole_physics.o: examples/game/cartpole.c examples/game/cartpole.h
+	mkdir -p $(dir $@) && $(CC) $(CFLAGS_STRICT) -c -o $@ $<
+$(CPP_BUILD)/examples/cartpole: examples/cpp/cartpole.cpp $(CPP_BUILD)/cartpole_physics.o $(CPP_HEADERS) $(RELEASE_LIB)/libwsbridge.so
+	$(call cxx_shared,$@,$< $(CPP_BUILD)/cartpole_physics.o -lm,$(RELEASE_LIB),-Iexamples/game $(CXXFLAGS_WSB_STRICT))
+$(CPP_BUILD)/tests/conformance_game: tests/conformance/spaces_game.cpp $(CPP_HEADERS) $(DEBUG_LIB)/libwsbridge.so
+	$(call cxx_shared,$@,$<,$(DEBUG_LIB),$(CXXFLAGS_WSB_STRICT))
+CONFORMANCE_DEPS += $(CPP_BUILD)/tests/conformance_game
+$(CPP_BUILD)/tests/env_alloc_test: tests/cpp/env_alloc_test.cpp $(CPP_HEADERS) $(DEBUG_LIB)/libwsbridge.so
+	$(call cxx_shared,$@,$<,$(DEBUG_LIB),$(CXXFLAGS_WSB_STRICT))
 
 # ---- Unreal plugin --------------------------------------------------------------------------
 
@@ -53,15 +70,18 @@ unreal-plugin: $(CPP_HEADERS) $(RELEASE_LIB)/libwsbridge.so
 	cp -R bindings/unreal/WsBridge $(UNREAL_PLUGIN_DIR)
 	install -D -m 0644 include/wsbridge.h $(UNREAL_THIRD_PARTY)/include/wsbridge.h
 	install -D -m 0644 bindings/cpp/wsbridge.hpp $(UNREAL_THIRD_PARTY)/include/wsbridge.hpp
+	install -D -m 0644 bindings/cpp/wsbridge_env.hpp $(UNREAL_THIRD_PARTY)/include/wsbridge_env.hpp
 	install -D -m 0755 $(RELEASE_LIB)/libwsbridge.so $(UNREAL_PLUGIN_DIR)/Binaries/ThirdParty/WsBridgeLibrary/Linux/libwsbridge.so
 	@echo "Unreal plugin with the Linux library: $(UNREAL_PLUGIN_DIR) (copy it to <Project>/Plugins/WsBridge)"
 
 # ---- Tests and demo -------------------------------------------------------------------------
 
 test-cpp: $(CPP_BUILD)/tests/wrapper_test $(CPP_BUILD)/header-checks.stamp $(CPP_BUILD)/examples/client \
-          $(RELEASE_LIB)/libwsbridge.a venv
-	@$(call apt_install,cmake pkgconf)
-	WSB_CPP_BUILD_DIR=$(abspath $(CPP_BUILD)) $(PY) -m pytest -q tests/cpp
+          $(CPP_BUILD)/examples/cartpole $(BUILD)/game/cartpole $(CPP_BUILD)/tests/env_alloc_test $(RELEASE_LIB)/libwsbridge.a venv $$(PY_PACKAGE) | deps
+	WSB_CPP_BUILD_DIR=$(abspath $(CPP_BUILD)) WSB_C_CARTPOLE=$(abspath $(BUILD)/game/cartpole) \
+	  $(PY) -m pytest -q tests/cpp
+	# The trainer package's own game tests, with the C++ cart-pole as the game.
+	WSB_GAME=$(abspath $(CPP_BUILD)/examples/cartpole) $(PY) -m pytest -q -p no:cacheprovider tests/python
 
 TEST_TARGETS += test-cpp
 SEED_DEMOS += '$(CPP_BUILD)/examples/client {port}'

@@ -4,8 +4,9 @@
 #                       # the configuration of docs/deploy.md, tinyproxy with and without
 #                       # authentication; the client is tests/network/netclient.c.
 #
-# Installs the Debian packages nginx and tinyproxy-bin (the binary without the system service)
-# when missing; the test CA and certificates come from Python's `cryptography` (requirements-dev).
+# Needs the Debian packages nginx and tinyproxy-bin (the binary without the system service),
+# which `make deps` installs; the test CA and certificates come from Python's `cryptography`
+# (requirements-dev).
 
 NETWORK_CLIENT := $(BUILD)/tests/network/netclient
 
@@ -14,8 +15,8 @@ $(NETWORK_CLIENT): tests/network/netclient.c include/wsbridge.h $(DEBUG_LIB)/lib
 
 .PHONY: test-network network-deps
 
-network-deps:
-	@$(call apt_install,nginx tinyproxy-bin)
+DEBIAN_PACKAGES += nginx tinyproxy-bin
+network-deps: deps
 
 test-network: $(NETWORK_CLIENT) venv network-deps
 	$(PY) -m pytest -q tests/network

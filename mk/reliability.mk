@@ -10,7 +10,7 @@
 REL := $(BUILD)/reliability
 REL_CFLAGS := $(CFLAGS_STRICT) -g
 SANITIZE_C := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FAULT_SOURCES := $(wildcard tests/c/fault/*.c) $(C_TEST_COMMON)
+FAULT_SOURCES := $(wildcard tests/fault/fault_test/*.c) $(C_TEST_COMMON)
 FAULT_DEPS := $(FAULT_SOURCES) $(C_TEST_COMMON_DEPS)
 
 # $(call rel_link,OUT,SOURCES,LIBDIR,EXTRA_CFLAGS): a C program linked against libwsbridge.so.
@@ -28,14 +28,14 @@ $(REL)/abi_test_release: $(ABI_TEST_SOURCES) $(C_TEST_COMMON_DEPS) $(RELEASE_LIB
 	$(call rel_link,$@,$(ABI_TEST_SOURCES),$(RELEASE_LIB),)
 $(REL)/abi_test_asan: $(ABI_TEST_SOURCES) $(C_TEST_COMMON_DEPS) $(DEBUG_LIB)/libwsbridge.so
 	$(call rel_link,$@,$(ABI_TEST_SOURCES),$(DEBUG_LIB),$(SANITIZE_C))
-DLOPEN_SOURCES := tests/c/dlopen_test.c tests/c/common/proc.c
-$(REL)/dlopen_test: $(DLOPEN_SOURCES) tests/c/common/proc.h include/wsbridge.h
+DLOPEN_SOURCES := tests/fault/dlopen_test.c tests/common/c/proc.c
+$(REL)/dlopen_test: $(DLOPEN_SOURCES) tests/common/c/proc.h include/wsbridge.h
 	$(call rel_plain,$@,$(DLOPEN_SOURCES),)
-$(REL)/dlopen_test_asan: $(DLOPEN_SOURCES) tests/c/common/proc.h include/wsbridge.h
+$(REL)/dlopen_test_asan: $(DLOPEN_SOURCES) tests/common/c/proc.h include/wsbridge.h
 	$(call rel_plain,$@,$(DLOPEN_SOURCES),$(SANITIZE_C))
-$(REL)/canary: tests/c/canary.c
+$(REL)/canary: tests/fault/canary.c
 	$(call rel_plain,$@,$<,)
-$(REL)/canary_asan: tests/c/canary.c
+$(REL)/canary_asan: tests/fault/canary.c
 	$(call rel_plain,$@,$<,$(SANITIZE_C))
 
 RELIABILITY_PROGRAMS := $(addprefix $(REL)/,fault_test fault_test_release fault_test_asan \
@@ -44,8 +44,8 @@ RELIABILITY_PROGRAMS := $(addprefix $(REL)/,fault_test fault_test_release fault_
 .PHONY: test-reliability reliability-tools
 TEST_TARGETS += test-reliability
 
-reliability-tools:
-	@$(call apt_install,valgrind)
+DEBIAN_PACKAGES += valgrind
+reliability-tools: deps
 
 # The libraries are prerequisites: dlopen_test loads them by path.
 test-reliability: reliability-tools $(RELIABILITY_PROGRAMS) $(DEBUG_LIB)/libwsbridge.so \
@@ -60,13 +60,13 @@ SOAK_MESSAGES ?= 10000
 SOAK_SEED ?= 20261127
 SOAK_IDLE_MS ?= 60000
 
-SOAK_SOURCES := tools/soak.c tests/c/common/proc.c
-$(REL)/soak: $(SOAK_SOURCES) tests/c/common/proc.h include/wsbridge.h $(RELEASE_LIB)/libwsbridge.so
+SOAK_SOURCES := tests/soak/soak.c tests/common/c/proc.c
+$(REL)/soak: $(SOAK_SOURCES) tests/common/c/proc.h include/wsbridge.h $(RELEASE_LIB)/libwsbridge.so
 	$(call rel_link,$@,$(SOAK_SOURCES),$(RELEASE_LIB),-O2)
 
 .PHONY: soak
 soak: $(REL)/soak $(REL)/fault_test venv
-	$(PY) tools/soak.py $(REL) $(SOAK_CONNECTIONS) $(SOAK_MESSAGES) $(SOAK_SEED) $(SOAK_IDLE_MS)
+	$(PY) tests/soak/soak.py $(REL) $(SOAK_CONNECTIONS) $(SOAK_MESSAGES) $(SOAK_SEED) $(SOAK_IDLE_MS)
 
 # ---- nightly Rust: make fuzz, make sanitize ----------------------------------------------------
 
@@ -84,7 +84,7 @@ rustup component list --toolchain nightly --installed | grep -q '^rust-src' \
 endef
 
 FUZZ_SECONDS ?= 120
-FUZZ_TARGETS := abi_calls peer_bytes
+FUZZ_TARGETS := abi_calls peer_bytes handshake_response trainer_request
 HOST_TRIPLE := $(shell rustc -vV | sed -n 's/^host: //p')
 
 .PHONY: fuzz sanitize
@@ -113,8 +113,8 @@ sanitize: venv
 	@$(need_nightly_src)
 	$(call TSAN_CARGO,test) --tests
 	$(call TSAN_CARGO,build) --lib
-	$(call rel_link,$(REL)/fault_test_tsan,$(FAULT_SOURCES) tests/c/tsan_shim.c,$(TSAN_LIB),-fsanitize=thread)
-	$(call rel_link,$(REL)/abi_test_tsan,$(ABI_TEST_SOURCES) tests/c/tsan_shim.c,$(TSAN_LIB),-fsanitize=thread)
-	$(call rel_plain,$(REL)/canary_tsan,tests/c/canary.c,-fsanitize=thread)
+	$(call rel_link,$(REL)/fault_test_tsan,$(FAULT_SOURCES) tests/fault/tsan_shim.c,$(TSAN_LIB),-fsanitize=thread)
+	$(call rel_link,$(REL)/abi_test_tsan,$(ABI_TEST_SOURCES) tests/fault/tsan_shim.c,$(TSAN_LIB),-fsanitize=thread)
+	$(call rel_plain,$(REL)/canary_tsan,tests/fault/canary.c,-fsanitize=thread)
 	WSB_BUILD_DIR=$(abspath $(BUILD)) $(PY) -m pytest -q tests/fault/tsan_races.py
 	@echo "make sanitize: ThreadSanitizer found no data race"

@@ -5,8 +5,11 @@ protocol through libwsbridge) on ``/env/0`` ... ``/env/N-1``, and trains a linea
 their carts at once with the cross-entropy method (numpy only). Prints episodes, mean return per
 generation, env steps/s and the step round-trip percentiles, and saves a learning curve.
 
-    python tools/demo_train.py --game build/game/cartpole [--games 8] [--agents 2]
-                               [--seconds 60] [--plot build/demo/learning_curve.png]
+    python tools/demo_train.py --game build/game/cartpole [--game 'mono build/csharp/demo/Cartpole.exe']
+                               [--games 8] [--agents 2] [--seconds 60] [--plot build/demo/learning_curve.png]
+
+With several ``--game`` commands (a C and a C# cartpole, say), the slots take them in turn, so
+the games of every implementation train side by side on the same port.
 
 Exits with status 1 if the mean return did not rise.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 import subprocess
 import sys
 import time
@@ -158,7 +162,8 @@ def plot(history: History, path: Path, title: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--game", required=True, help="the cartpole game executable")
+    parser.add_argument("--game", required=True, action="append",
+                        help="a cartpole game command (repeat it: the slots take the commands in turn)")
     parser.add_argument("--games", type=int, default=8, help="game processes (default 8)")
     parser.add_argument("--agents", type=int, default=2, help="carts per game (default 2)")
     parser.add_argument("--seconds", type=float, default=60.0, help="training time (default 60)")
@@ -173,7 +178,11 @@ def main() -> int:
     with wsbridge.Hub(games=args.games, port=args.port) as hub:
         print(f"demo: hub on {hub.url()}: {args.games} games x {args.agents} carts on "
               f"{hub.path_prefix}0 ... {hub.path_prefix}{args.games - 1}", flush=True)
-        games = [subprocess.Popen([args.game, hub.url(), str(i), "--agents", str(args.agents),
+        commands = [shlex.split(game) for game in args.game]
+        for c, command in enumerate(commands):
+            slots = [str(i) for i in range(c, args.games, len(commands))]
+            print(f"demo: {' '.join(command)} on slots {', '.join(slots)}", flush=True)
+        games = [subprocess.Popen([*commands[i % len(commands)], hub.url(), str(i), "--agents", str(args.agents),
                                    "--max-steps", str(args.max_steps), "--quiet"])
                  for i in range(args.games)]
         try:

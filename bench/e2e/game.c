@@ -1,9 +1,9 @@
 /* The game side of the end-to-end workload: G games in one process, one thread and one
  * connection each, stepping in lockstep with bench/e2e/trainer.py.
  *
- *     game PORT GAMES OBS_BYTES
+ *     game PORT GAMES OBS_BYTES [FIRST]
  *
- * Game i connects to /env/i (the URL path for WebSocket, the first message for raw TCP), sends a
+ * Game i (FIRST, FIRST + 1, ...; FIRST defaults to 0) connects to /env/i (the URL path for WebSocket, the first message for raw TCP), sends a
  * hello, then answers every action with an observation of OBS_BYTES until the trainer sends an
  * empty message. Linked with the wsbridge driver or the raw TCP driver (bench/clients/c), so
  * both transports run the same game code. */
@@ -17,6 +17,7 @@
 #include <string.h>
 
 static int port;
+static long first;
 static size_t obs_bytes;
 static int failed;
 
@@ -32,7 +33,7 @@ void bench_fail(const char *fmt, ...) {
 void bench_count_retry(void) {}
 
 static void *play(void *arg) {
-    long id = (long)arg;
+    long id = first + (long)arg;
     char path[32];
     snprintf(path, sizeof path, "/env/%ld", id);
     void *c = DRIVER.open("127.0.0.1", port, path);
@@ -62,10 +63,11 @@ static void *play(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s PORT GAMES OBS_BYTES\n", argv[0]);
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: %s PORT GAMES OBS_BYTES [FIRST]\n", argv[0]);
         return 2;
     }
+    first = argc == 5 ? atol(argv[4]) : 0;
     port = atoi(argv[1]);
     long games = atol(argv[2]);
     obs_bytes = (size_t)atol(argv[3]);

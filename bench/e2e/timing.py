@@ -30,6 +30,7 @@ def summary(transport: str, games: int, envs: int, samples: list[int], elapsed: 
     return {
         "transport": transport,
         "games": games,
+        "envs": envs,
         "steps": len(samples),
         "seconds": elapsed,
         "env_steps_per_s": envs * len(samples) / elapsed,

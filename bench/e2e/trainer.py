@@ -119,6 +119,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--warmup", type=int, default=50, help="steps before timing")
     parser.add_argument("--action-bytes", type=int, default=32)
+    parser.add_argument("--agents", type=int, default=1,
+                        help="agents per game, for the count of env steps (the messages carry them all)")
     args = parser.parse_args()
 
     loop = asyncio.new_event_loop()
@@ -149,7 +151,7 @@ def main() -> None:
 
     samples, elapsed = timed_steps(step, args.warmup, args.seconds)
     call(transport.stop(conns))
-    result = summary(args.transport, args.games, args.games, samples, elapsed)
+    result = summary(args.transport, args.games, args.games * args.agents, samples, elapsed)
     result.update(action_bytes=args.action_bytes, observation_bytes=observation_bytes[0])
     print(json.dumps(result), flush=True)
 

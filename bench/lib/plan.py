@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .rows import C_HARNESS
+
 SIZES = (64, 1024, 65536, 1 << 20)
 CONNECTIONS = (1, 16, 256, 1000)
 GAMES = (1, 8, 64)
+# The `wait` workload: the echo comes back after this many microseconds (a slow trainer).
+DELAYS_US = (1000, 100000)
 FOREVER = 10**9  # a count never reached: the time bound ends the workload
 # The server sends messages in bursts of this many bytes, each asked for by the client: one
 # round trip of pause per 4 MiB (under 2% of the time of the fastest row at 1 MiB).
@@ -32,6 +36,7 @@ class Plan:
     connect_seconds: float
     idle_connections: int
     e2e_seconds: float
+    wait_seconds: float  # the `wait` workload: time per delay and repetition
     e2e_obs_bytes: int = 512
     e2e_action_bytes: int = 32
     e2e_warmup_steps: int = 50  # untimed steps before the timed ones (their CPU is counted)
@@ -51,6 +56,7 @@ FULL = Plan(
     connect_seconds=1.5,
     idle_connections=1000,
     e2e_seconds=2.0,
+    wait_seconds=4.0,
 )
 
 QUICK = Plan(
@@ -65,6 +71,7 @@ QUICK = Plan(
     connect_seconds=0.5,
     idle_connections=1000,
     e2e_seconds=0.5,
+    wait_seconds=1.0,
 )
 
 
@@ -72,8 +79,9 @@ QUICK = Plan(
 class Cell:
     """One workload at one parameter (a size, or a number of connections)."""
 
-    workload: str  # rtt | upload | download | conns | connect
+    workload: str  # rtt | upload | download | conns | connect | wait
     param: int = 0
+    rows: tuple[str, ...] | None = None  # only these rows run it (None: every row)
 
     @property
     def key(self) -> str:
@@ -89,6 +97,8 @@ class Cell:
             return f"download {p} {max(1, DOWNLOAD_BURST // p)} {plan.tput_seconds}"
         if self.workload == "conns":
             return f"conns {p} {FOREVER} {plan.conns_seconds}"
+        if self.workload == "wait":
+            return f"wait 64 {p} {plan.wait_seconds}"
         if self.workload == "connect":
             return f"connect {plan.connect_count} {plan.connect_seconds}"
         raise ValueError(self.workload)
@@ -101,4 +111,5 @@ def cells() -> list[Cell]:
         + [Cell("download", s) for s in SIZES]
         + [Cell("conns", n) for n in CONNECTIONS]
         + [Cell("connect")]
+        + [Cell("wait", d, C_HARNESS) for d in DELAYS_US]
     )

@@ -6,8 +6,9 @@ import json
 import math
 from pathlib import Path
 
-from .plan import CONNECTIONS, GAMES, SIZES
-from .rows import RAW
+from .e2e import GODOT, PACKAGE, TRAINER_AGENTS, TRAINER_GAMES
+from .plan import CONNECTIONS, DELAYS_US, GAMES, SIZES
+from .rows import C_HARNESS, RAW, RAW_SPIN, SPIN_US
 from .stats import Results
 from .targets import Target, size_name
 
@@ -77,6 +78,15 @@ def write(res: Results, targets: list[Target], meta: dict, run_rows: list[str], 
         return f"{us(lat['p50'])} / {us(lat['p99'])} ({ratio(lat['p50'], base[s])})" if lat else "–"
 
     L += size_table(run_rows, rtt_cell)
+    spin_base = {s: (res.latency(RAW_SPIN, f"rtt/{s}") or {}).get("p50") for s in SIZES}
+    L += [f"The same p50, as a multiple of the spinning raw TCP row's (non-blocking reads for up to {SPIN_US} µs "
+          "before a blocking one: the limit of a client that spins, as wsbridge's waits do by default):", ""]
+    L += size_table(run_rows, lambda row, s: ratio((res.latency(row, f"rtt/{s}") or {}).get("p50"), spin_base[s]))
+    L += ["CPU per round trip, µs (user + system time of the whole client process over the timed round trips, "
+          "all its threads, / round trips; median of the repetitions; C rows only, bench/profile.py has all "
+          "rows under perf):", ""]
+    cpu_rows = [r for r in run_rows if any(res.cpu_per_op(r, f"rtt/{s}") for s in SIZES)]
+    L += size_table(cpu_rows, lambda row, s: us(res.cpu_per_op(row, f"rtt/{s}")))
 
     for workload, title in (("upload", "2a. One-way throughput, game → server (client sends)"),
                             ("download", "2b. One-way throughput, server → game (client receives)")):
@@ -123,18 +133,37 @@ def write(res: Results, targets: list[Target], meta: dict, run_rows: list[str], 
                      ratio(lat["p50"], base) if lat else "–"])
     L += table(["row", "p50", "p99", "p50 vs raw TCP"], rows)
 
-    L += ["## 5. End to end: a Python trainer stepping G games", "",
+    L += ["## 5. A game waiting on a slow trainer", "",
+          "64 B round trips to `/delay/US`: the echo server sends each echo US µs after the message came in. "
+          "CPU the client process burns per second of waiting (% of one core), its CPU per round trip, and the "
+          "round trip time: the least of the repetitions, then their median. Other work on the machine only ever "
+          "adds CPU to a run (by up to a third here), so the least disturbed repetition is the one that compares "
+          "the code, and the target uses it. Spinning costs CPU only where answers come fast; here "
+          "they never do, so the adaptive spin must cost (almost) nothing next to the spin-off row.", ""]
+    rows = []
+    for row in [r for r in run_rows if r in C_HARNESS]:
+        cells = [row]
+        for d in DELAYS_US:
+            w = res.cpu_share(row, f"wait/{d}")
+            cells.append(f"{w['least_percent']:.3f} % (median {w['percent']:.3f} %), "
+                         f"{w['least_us_per_rtt']:.1f} µs / round trip ({us(w['rtt_us'])})" if w else "–")
+        rows.append(cells)
+    L += table(["row"] + [f"echo after {us(d)}" for d in DELAYS_US], rows)
+
+    L += ["## 6. End to end: a Python trainer stepping G games", "",
           f"Lockstep vector env: every step sends an action ({meta['e2e_action']} B) to every game and waits for every "
           f"observation ({meta['e2e_obs']} B). WebSocket: `websockets` server + wsbridge games (C ABI); raw TCP: asyncio "
           "streams with a 4-byte length + raw TCP games (the Godot RL style); the same trainer code "
           "(bench/e2e/trainer.py, event loop on its own thread), the same game code (bench/e2e/game.c, one thread per "
           "game). Trainer package: `wsbridge.Hub` + `wsbridge.RemoteVectorEnv` with one cartpole process per game "
           "(its own protocol and messages, random actions). CPU per env step: user + system time of each side over "
-          "the whole run / env steps.", ""]
+          "the whole run / env steps, median of the repetitions (the spin's target compares the least of them, as "
+          "in section 5: other work only adds CPU).", ""]
     rows = []
     for g in GAMES:
         tcp = res.e2e_summary("tcp", g)
-        for transport, label in (("ws", "WebSocket (wsbridge)"), ("tcp", "raw TCP"),
+        for transport, label in (("ws", "WebSocket (wsbridge)"), ("ws-spin-off", "WebSocket (wsbridge, spin off)"),
+                                 ("tcp", "raw TCP"),
                                  ("package", "trainer package (RemoteVectorEnv)")):
             r = res.e2e_summary(transport, g)
             if not r:
@@ -145,6 +174,38 @@ def write(res: Results, targets: list[Target], meta: dict, run_rows: list[str], 
                          us(r["p50"]), us(r["p99"]), f"{r['trainer_cpu']:.1f} µs", f"{r['game_cpu']:.1f} µs"])
     L += table(["games", "transport", "env steps/s (vs raw TCP)", "step p50", "step p99",
                 "trainer CPU / step", "games' CPU / step"], rows)
+
+    if res.trainer:
+        L += ["## 7. The trainer package against its baseline and its peer: G games of K agents", "",
+              "Env steps/s (an agent's step) with random actions; medians of the repetitions. Trainer package: "
+              "`wsbridge.Hub` + `RemoteVectorEnv` (bench/e2e/package_trainer.py) over one cartpole process per game "
+              "(examples/game, `--agents K`). Raw TCP: the asyncio-streams trainer of section 6 "
+              "(bench/e2e/trainer.py) with K x 8 B actions and K x 32 B observations per game (bench/e2e/game.c, "
+              "one process per game as in the other rows: no protocol, no simulation: the transport's floor). "
+              "Godot RL Agents: the trainer side of `godot-rl` "
+              "(PyPI; `GodotEnv`, one TCP port and JSON message per game, stepped as its Stable-Baselines3 VecEnv "
+              "does; bench/e2e/godot_trainer.py) over a cartpole speaking its protocol (bench/e2e/godot_game.c), "
+              "launched by GodotEnv itself. CPU per env step: user + system time of each side / env steps.", ""]
+        rows = []
+        for g in TRAINER_GAMES:
+            for k in TRAINER_AGENTS:
+                tcp, godot = res.trainer_summary("tcp", g, k), res.trainer_summary(GODOT, g, k)
+                versions = sorted({t for t, _, _ in res.trainer if t.startswith(PACKAGE + "@")})
+                for transport, label in ((PACKAGE, "trainer package"),
+                                         *((v, f"trainer package, {v.partition('@')[2]}") for v in versions),
+                                         ("tcp", "raw TCP (asyncio)"), (GODOT, "Godot RL Agents (godot-rl)")):
+                    if (transport, g, k) not in res.trainer:
+                        continue
+                    r = res.trainer_summary(transport, g, k)
+                    if not r:
+                        rows.append([str(g), str(k), label, "–", "–", "–", "–", "–", "–"])
+                        continue
+                    vs = (f"{ratio(r['steps_s'], tcp and tcp['steps_s'])} / "
+                          f"{ratio(r['steps_s'], godot and godot['steps_s'])}") if transport.startswith(PACKAGE) else ""
+                    rows.append([str(g), str(k), label, f"{r['steps_s']:,.0f}", vs, us(r["p50"]), us(r["p99"]),
+                                 f"{r['trainer_cpu']:.1f} µs", f"{r['game_cpu']:.1f} µs"])
+        L += table(["games", "agents", "row", "env steps/s", "package vs raw TCP / vs godot-rl", "step p50",
+                    "step p99", "trainer CPU / env step", "games' CPU / env step"], rows)
 
     errors = res.errors()
     if errors:
@@ -169,9 +230,13 @@ def summary(res: Results, targets: list[Target], meta: dict, run_rows: list[str]
                 "download": {s: res.rate(row, f"download/{s}") for s in SIZES},
                 "conns": {n: res.rate(row, f"conns/{n}") for n in CONNECTIONS},
                 "connect": res.latency(row, "connect/0"),
+                "rtt_cpu_us": {s: res.cpu_per_op(row, f"rtt/{s}") for s in SIZES},
+                "wait": {d: res.cpu_share(row, f"wait/{d}") for d in DELAYS_US},
                 "idle": res.memory(row),
             }
             for row in run_rows
         },
-        "e2e": {f"{t}/{g}": res.e2e_summary(t, g) for t in ("ws", "tcp", "package") for g in GAMES},
+        "e2e": {f"{t}/{g}": res.e2e_summary(t, g) for t in ("ws", "ws-spin-off", "tcp", "package") for g in GAMES},
+        "trainer": {f"{t}/{g}x{k}": res.trainer_summary(t, g, k) for t in sorted({t for t, _, _ in res.trainer})
+                    for g in TRAINER_GAMES for k in TRAINER_AGENTS if (t, g, k) in res.trainer},
     }

@@ -11,15 +11,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 RAW = "raw TCP (C)"
+RAW_SPIN = "raw TCP, spinning (C)"
 WSB_C = "wsbridge C ABI"
+WSB_C_OFF = "wsbridge C ABI, spin off"
 WSB_CS = "wsbridge C# (Mono)"
 LWS = "libwebsockets (C)"
 CWS = "Mono ClientWebSocket"
 PY_WS = "Python websockets (sync)"
 PY_WSC = "websocket-client (Python)"
 
+#: The spin budget of the spinning raw TCP row: wsbridge's default (`spin_budget_us`).
+SPIN_US = 50
+#: The options of the "spin off" row, which is wsbridge C ABI with the spin disabled.
+SPIN_OFF = '{"spin_budget_us": 0}'
+
 #: Rows that are wsbridge; the others are its baseline and its competition.
 WSBRIDGE = (WSB_C, WSB_CS)
+#: Rows of the C harness, which also run the `wait` workload (a slow trainer).
+C_HARNESS = (RAW, RAW_SPIN, WSB_C, WSB_C_OFF)
 PEERS = (LWS, CWS, PY_WS, PY_WSC)
 
 
@@ -42,7 +51,11 @@ def rows(build: Path, release_lib: Path, python: Path, root: Path) -> list[Row]:
     mono_env = {"LD_LIBRARY_PATH": f"{release_lib}:{os.environ.get('LD_LIBRARY_PATH', '')}"}
     return [
         Row(RAW, [str(build / "raw_tcp")], build / "raw_tcp", "build/bench/raw_tcp was not built"),
+        Row(RAW_SPIN, [str(build / "raw_tcp")], build / "raw_tcp", "build/bench/raw_tcp was not built",
+            {"RAW_SPIN_US": str(SPIN_US)}),
         Row(WSB_C, [str(build / "wsb_c")], build / "wsb_c", "build/bench/wsb_c was not built"),
+        Row(WSB_C_OFF, [str(build / "wsb_c")], build / "wsb_c", "build/bench/wsb_c was not built",
+            {"WSB_BENCH_OPTIONS": SPIN_OFF}),
         Row(
             WSB_CS,
             ["mono", str(build / "cs" / "wsb_cs.exe")],

@@ -22,6 +22,8 @@ class Results:
         self.cells: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
         self.idle: dict[str, dict] = {}
         self.e2e: dict[tuple[str, int], list[dict]] = defaultdict(list)
+        #: Workload 7: (transport, games, agents per game) -> one result per repetition.
+        self.trainer: dict[tuple[str, int, int], list[dict]] = defaultdict(list)
 
     def add(self, row: str, key: str, result: dict) -> None:
         self.cells[row][key].append(result)
@@ -33,6 +35,8 @@ class Results:
         out = [(row, key, r["error"]) for row, by in self.cells.items() for key, rs in by.items() for r in rs if "error" in r]
         out += [(row, "idle", r["error"]) for row, r in self.idle.items() if "error" in r]
         out += [(f"e2e {t}", f"{g} games", r["error"]) for (t, g), rs in self.e2e.items() for r in rs if "error" in r]
+        out += [(f"trainer {t}", f"{g} games x {k} agents", r["error"]) for (t, g, k), rs in self.trainer.items()
+                for r in rs if "error" in r]
         return out
 
     # ---- per workload ------------------------------------------------------------------------
@@ -46,6 +50,29 @@ class Results:
             return None
         reps = [percentile(sorted(x / 1e3 for x in r["samples_ns"]), 0.5) for r in self.ok(row, key) if r["samples_ns"]]
         return {"p50": percentile(s, 0.5), "p99": percentile(s, 0.99), "n": len(s), "rep_p50": reps}
+
+    def cpu_per_op(self, row: str, key: str) -> float | None:
+        """CPU µs of the whole client process per round trip (median of the repetitions), for
+        the rows that report it (the C harness: `cpu_seconds`)."""
+        per = [r["cpu_seconds"] * 1e6 / n for r in self.ok(row, key) if "cpu_seconds" in r
+               for n in [len(r.get("samples_ns", ())) or r.get("messages", 0)] if n]
+        return statistics.median(per) if per else None
+
+    def cpu_share(self, row: str, key: str) -> dict | None:
+        """The `wait` workload: CPU the client burns per second of waiting (as % of one core)
+        and per round trip, medians and least of the repetitions."""
+        rs = [r for r in self.ok(row, key) if r.get("seconds", 0) > 0 and r.get("messages", 0) > 0]
+        if not rs:
+            return None
+        share = [100 * r["cpu_seconds"] / r["seconds"] for r in rs]
+        # "least": the least disturbed repetition. Another process on the machine only ever adds
+        # CPU to a run (cache misses, migrations, a hypervisor's steal), never takes it away, and
+        # on a 2-core VM a few seconds of a wait vary by +30 % from that alone, so the least of
+        # the repetitions is the figure that compares code with code (the spin's own cost).
+        return {"percent": statistics.median(share), "least_percent": min(share), "rep_percent": share,
+                "us_per_rtt": statistics.median(r["cpu_seconds"] * 1e6 / r["messages"] for r in rs),
+                "least_us_per_rtt": min(r["cpu_seconds"] * 1e6 / r["messages"] for r in rs),
+                "rtt_us": statistics.median(r["seconds"] * 1e6 / r["messages"] for r in rs)}
 
     def rate(self, row: str, key: str) -> dict | None:
         rs = [r for r in self.ok(row, key) if r.get("seconds", 0) > 0 and r.get("messages", 0) > 0]
@@ -76,7 +103,15 @@ class Results:
         }
 
     def e2e_summary(self, transport: str, games: int) -> dict | None:
-        rs = [r for r in self.e2e.get((transport, games), []) if "error" not in r]
+        return self._steps(self.e2e.get((transport, games), []))
+
+    def trainer_summary(self, transport: str, games: int, agents: int) -> dict | None:
+        """Workload 7: env steps/s (an agent's step), medians of the repetitions."""
+        return self._steps(self.trainer.get((transport, games, agents), []))
+
+    @staticmethod
+    def _steps(results: list[dict]) -> dict | None:
+        rs = [r for r in results if "error" not in r]
         if not rs:
             return None
         med = lambda k: statistics.median(r[k] for r in rs)  # noqa: E731
@@ -86,5 +121,8 @@ class Results:
             "p50": med("step_p50_us"),
             "p99": med("step_p99_us"),
             "game_cpu": med("game_cpu_us_per_step"),
+            "rep_game_cpu": [r["game_cpu_us_per_step"] for r in rs],
+            # The least disturbed repetition (see `cpu_share`): what compares code with code.
+            "least_game_cpu": min(r["game_cpu_us_per_step"] for r in rs),
             "trainer_cpu": med("trainer_cpu_us_per_step"),
         }

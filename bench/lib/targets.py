@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .plan import CONNECTIONS, GAMES, SIZES
-from .rows import PEERS, RAW, WSB_C, WSB_CS
+from .e2e import GODOT, PACKAGE, TRAINER_AGENTS, TRAINER_GAMES
+from .plan import CONNECTIONS, DELAYS_US, GAMES, SIZES
+from .rows import PEERS, RAW, RAW_SPIN, WSB_C, WSB_C_OFF, WSB_CS
 from .stats import Results
 
 KIB_PER_IDLE_CONN = 64
@@ -41,6 +42,20 @@ def evaluate(res: Results, rows_run: list[str]) -> list[Target]:
         t.append(ratio_target(
             f"wsbridge C ABI round trip p50 at {size_name(size)} ≤ {limit}× raw TCP",
             lat(WSB_C, size), lat(RAW, size), limit, False, "{num:.1f} µs vs {den:.1f} µs"))
+    # Issue 19: the spin before a wait sleeps.
+    for size in (64, 1024):
+        t.append(ratio_target(
+            f"wsbridge C ABI round trip p50 at {size_name(size)} ≤ 1.3× the spinning raw TCP row",
+            lat(WSB_C, size), lat(RAW_SPIN, size), 1.3, False, "{num:.1f} µs vs {den:.1f} µs"))
+        t.append(ratio_target(
+            f"wsbridge C ABI round trip p50 at {size_name(size)} below the blocking raw TCP row",
+            lat(WSB_C, size), lat(RAW, size), 0.999, False, "{num:.1f} µs vs {den:.1f} µs"))
+    for d in DELAYS_US:
+        on, off = res.cpu_share(WSB_C, f"wait/{d}"), res.cpu_share(WSB_C_OFF, f"wait/{d}")
+        t.append(ratio_target(
+            f"a game waiting {d // 1000} ms for each answer: CPU per second with the spin on ≤ 1.02× spin off",
+            on and on["least_percent"], off and off["least_percent"], 1.02, False,
+            "{num:.3f} % vs {den:.3f} % of a core, least of the repetitions"))
     for w, label in (("upload", "game → server"), ("download", "server → game")):
         t.append(ratio_target(
             f"1 MiB one-way throughput ({label}) ≥ 0.8× raw TCP",
@@ -90,4 +105,29 @@ def evaluate(res: Results, rows_run: list[str]) -> list[Target]:
             t.append(ratio_target(
                 f"end to end, {g} game{'s' if g > 1 else ''}: {what} env steps/s ≥ 0.9× the raw TCP trainer",
                 ws and ws["steps_s"], tcp and tcp["steps_s"], 0.9, True, "{num:.0f} vs {den:.0f} steps/s"))
+    for g in GAMES:
+        on, off = res.e2e_summary("ws", g), res.e2e_summary("ws-spin-off", g)
+        t.append(ratio_target(
+            f"end to end, {g} game{'s' if g > 1 else ''}: env steps/s with the spin on ≥ 0.97× spin off (no slower, "
+            "within the run's noise)",
+            on and on["steps_s"], off and off["steps_s"], 0.97, True, "{num:.0f} vs {den:.0f} steps/s"))
+        t.append(ratio_target(
+            f"end to end, {g} game{'s' if g > 1 else ''}: games' CPU per step with the spin on ≤ 1.03× spin off",
+            on and on["least_game_cpu"], off and off["least_game_cpu"], 1.03, False,
+            "{num:.1f} vs {den:.1f} µs, least of the repetitions"))
+    # Workload 7 (issue 16, "a hub that is never the bottleneck").
+    for g in TRAINER_GAMES:
+        for k in TRAINER_AGENTS:
+            if not any((tr, g, k) in res.trainer for tr in (PACKAGE, "tcp", GODOT)):
+                continue
+            pkg = res.trainer_summary(PACKAGE, g, k)
+            tcp, godot = res.trainer_summary("tcp", g, k), res.trainer_summary(GODOT, g, k)
+            where = f"trainer, {g} game{'s' if g > 1 else ''} x {k} agent{'s' if k > 1 else ''}"
+            t.append(ratio_target(f"{where}: the trainer package (RemoteVectorEnv) env steps/s ≥ 1.0× the raw TCP "
+                                  "asyncio trainer", pkg and pkg["steps_s"], tcp and tcp["steps_s"], 1.0, True,
+                                  "{num:.0f} vs {den:.0f} steps/s"))
+            t.append(ratio_target(f"{where}: the trainer package env steps/s ≥ 2× Godot RL Agents' trainer "
+                                  "(GodotEnv)",
+                                  pkg and pkg["steps_s"], godot and godot["steps_s"], 2.0, True,
+                                  "{num:.0f} vs {den:.0f} steps/s"))
     return t

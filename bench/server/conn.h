@@ -11,6 +11,8 @@
  *   /sink               messages are discarded; an empty message is echoed (the "done" marker)
  *   /source/SIZE/COUNT  every message from the client starts a burst: COUNT binary messages of
  *                       SIZE bytes, sent as fast as the socket takes them
+ *   /delay/US           like /echo, but every echo goes out US microseconds after its message
+ *                       came in (a slow trainer); the connection reads nothing meanwhile
  */
 #ifndef BENCH_CONN_H
 #define BENCH_CONN_H
@@ -22,7 +24,7 @@
 #define MAX_MESSAGE (64u << 20)
 
 enum proto { PROTO_RAW, PROTO_WS };
-enum mode { MODE_NONE, MODE_ECHO, MODE_SINK, MODE_SOURCE };
+enum mode { MODE_NONE, MODE_ECHO, MODE_SINK, MODE_SOURCE, MODE_DELAY };
 enum step { STEP_NEED = 0, STEP_DONE = 1, STEP_FAIL = -1 };
 
 struct conn {
@@ -45,6 +47,11 @@ struct conn {
     int src_armed;        /* a burst was started; the current one is done when src_sent == src_total */
     uint8_t *batch;       /* whole frames back to back; the stream cycles through it */
     size_t batch_len;
+    /* MODE_DELAY */
+    long long delay_ns;
+    int hold;             /* the pending output is an echo to hold for delay_ns */
+    long long due_ns;     /* while held: when it goes out */
+    struct conn *held_next;
 };
 
 /* Parse one unit (handshake, frame, message) at buf[parse..len). On STEP_DONE the unit is

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define INITIAL_BUFFER (64u << 10)
@@ -46,8 +47,11 @@ int conn_route(struct conn *c, const char *path, size_t len) {
     if (len >= sizeof p) return -1;
     memcpy(p, path, len);
     p[len] = 0;
-    unsigned long long size, count;
-    if (strncmp(p, "/echo", 5) == 0) {
+    unsigned long long size, count, us;
+    if (sscanf(p, "/delay/%llu", &us) == 1) {
+        c->mode = MODE_DELAY;
+        c->delay_ns = (long long)us * 1000;
+    } else if (strncmp(p, "/echo", 5) == 0) {
         c->mode = MODE_ECHO;
     } else if (strcmp(p, "/sink") == 0) {
         c->mode = MODE_SINK;
@@ -96,6 +100,9 @@ static int source_arm(struct conn *c) {
 
 void conn_on_data(struct conn *c, const uint8_t *frame, size_t frame_len, size_t payload_len, int whole) {
     switch (c->mode) {
+    case MODE_DELAY:
+        c->hold = 1;
+        /* fall through */
     case MODE_ECHO:
         c->out = frame;
         c->out_len = frame_len;
@@ -117,7 +124,25 @@ void conn_on_data(struct conn *c, const uint8_t *frame, size_t frame_len, size_t
 
 /* ---- connections --------------------------------------------------------------------------- */
 
+static long long now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* MODE_DELAY: connections whose echo waits for its time, in no particular order. */
+static struct conn *held;
+
+static void unhold(struct conn *c) {
+    for (struct conn **p = &held; *p; p = &(*p)->held_next)
+        if (*p == c) {
+            *p = c->held_next;
+            return;
+        }
+}
+
 static void conn_close(struct conn *c) {
+    unhold(c);
     epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     free(c->buf);
@@ -169,6 +194,14 @@ static int process(struct conn *c) {
         enum step s = c->proto == PROTO_WS ? ws_next(c) : raw_next(c);
         if (s == STEP_FAIL) return -1;
         if (s == STEP_NEED) break;
+        if (c->hold) { /* MODE_DELAY: the echo goes out at due_ns (see main) */
+            c->hold = 0;
+            c->due_ns = now_ns() + c->delay_ns;
+            c->held_next = held;
+            held = c;
+            watch(c, 0);
+            return 0;
+        }
     }
     if (c->blocked) {
         watch(c, EPOLLIN);
@@ -260,7 +293,12 @@ int main(void) {
     fflush(stdout);
     struct epoll_event events[256];
     for (;;) {
-        int n = epoll_wait(ep, events, 256, -1);
+        int timeout = -1;
+        for (struct conn *c = held; c; c = c->held_next) {
+            long long ms = (c->due_ns - now_ns() + 999999) / 1000000;
+            if (timeout < 0 || ms < timeout) timeout = ms < 0 ? 0 : (int)ms;
+        }
+        int n = epoll_wait(ep, events, 256, timeout);
         if (n < 0) {
             if (errno == EINTR) continue;
             die("epoll_wait");
@@ -275,6 +313,16 @@ int main(void) {
             } else if (on_event(p, events[i].events) < 0) {
                 conn_close(p);
             }
+        }
+        for (struct conn **pp = &held; *pp;) {
+            struct conn *c = *pp;
+            if (c->due_ns > now_ns()) {
+                pp = &c->held_next;
+                continue;
+            }
+            *pp = c->held_next;
+            watch(c, EPOLLIN);
+            if (process(c) < 0) conn_close(c);
         }
     }
 }

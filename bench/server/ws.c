@@ -176,7 +176,7 @@ enum step ws_next(struct conn *c) {
     default:
         return STEP_FAIL;
     }
-    if (c->mode == MODE_ECHO || n == 0) {
+    if (c->mode == MODE_ECHO || c->mode == MODE_DELAY || n == 0) {
         /* Reply in place: the server header (4 bytes shorter) ends where the payload starts. */
         unmask(payload, n, key);
         uint8_t *h = p + 4;

@@ -2,7 +2,8 @@
  * wsbridge.hpp: a header-only C++17 wrapper over the wsbridge C ABI (wsbridge.h).
  *
  * Built for game engines: it compiles with exceptions and RTTI off (-fno-exceptions -fno-rtti,
- * Unreal's defaults), reports every failure as a value, and never owns a thread.
+ * Unreal's defaults), reports every failure as a value, and owns no thread (a close in the
+ * background, close_in_background and the destructor's, runs on the library's I/O thread).
  *
  *     #include "wsbridge.hpp"
  *     using namespace std::chrono_literals;
@@ -20,7 +21,8 @@
  *     wsbridge::Result<wsbridge::Message> reply = client.recv(1000ms);
  *     if (reply) use(reply->kind, reply->text());   // a view into the client's buffer
  *     else if (reply.error().is_timeout()) { ... }  // nothing yet: not an error
- *                                        // ~Client() closes with 1000 (normal closure)
+ *                                        // ~Client() closes with 1000 (normal closure),
+ *                                        // in the background: it never blocks
  *
  * Errors are values: every fallible call returns a Result<T>, which holds either a T or an
  * Error (the result code, its name, and the wsb_last_error() text captured right after the
@@ -90,6 +92,9 @@ public:
     bool is_timeout() const noexcept { return code_ == WSB_TIMEOUT; }
     /// WSB_CLOSED: the connection has ended (read why with Client::close_status).
     bool is_closed() const noexcept { return code_ == WSB_CLOSED; }
+    /// WSB_RECONNECTED (Options::reconnect only): not a failure; the link was lost and a new
+    /// connection is open: send the peer what it needs first (a hello), then receive again.
+    bool is_reconnected() const noexcept { return code_ == WSB_RECONNECTED; }
 
 private:
     wsb_result code_ = WSB_OK;
@@ -127,9 +132,10 @@ private:
     Error error_;
 };
 
-/// Success, or the Error of a call that returns nothing.
+/// Success, or the Error of a call that returns nothing. Not [[nodiscard]]: a game may ignore
+/// the result of a per-frame send (a lost link is reported again, once, by recv/poll).
 template <>
-class [[nodiscard]] Result<void> {
+class Result<void> {
 public:
     Result() = default;
     Result(Error error) : error_(std::move(error)) {}
@@ -163,6 +169,17 @@ struct Options {
     } tls;
     std::optional<std::string> proxy;     ///< HTTP proxy, "http://user:pass@host:port"
     std::optional<bool> proxy_from_env;   ///< false ignores HTTPS_PROXY, HTTP_PROXY, ALL_PROXY
+    /// Reconnect after a lost link, with backoff and jitter (the `reconnect` option of
+    /// wsb_connect, where the rules are: when it retries, State::reconnecting, messages sent
+    /// meanwhile queued up to send_queue_max_bytes, recv's is_reconnected()). Off unless
+    /// `enabled`; unset fields keep the library's defaults.
+    struct Reconnect {
+        bool enabled = false;
+        std::optional<std::uint32_t> delay_ms;        ///< first delay (default 100)
+        std::optional<std::uint32_t> max_delay_ms;    ///< cap of the doubling delay (default 5000)
+        std::optional<std::int32_t> give_up_ms;       ///< -1 never (default 60000)
+        std::optional<std::uint32_t> jitter_percent;  ///< random share of each delay (default 50)
+    } reconnect;
 
     /// The options JSON object wsb_connect takes. Strings are escaped (quotes, backslashes and
     /// control characters; UTF-8 passes through). Values are checked by the library, whose
@@ -233,6 +250,23 @@ struct Options {
             key("proxy_from_env");
             json += *proxy_from_env ? "true" : "false";
         }
+        if (reconnect.enabled) {
+            key("reconnect");
+            json += '{';
+            auto field = [&json](const char *name, const auto &value) {
+                if (!value) return;
+                if (json.back() != '{') json += ", ";
+                json += '"';
+                json += name;
+                json += "\": ";
+                json += std::to_string(*value);
+            };
+            field("delay_ms", reconnect.delay_ms);
+            field("max_delay_ms", reconnect.max_delay_ms);
+            field("give_up_ms", reconnect.give_up_ms);
+            field("jitter_percent", reconnect.jitter_percent);
+            json += '}';
+        }
         json += '}';
         return json;
     }
@@ -273,6 +307,7 @@ enum class State : std::uint32_t {
     open = WSB_STATE_OPEN,
     closing = WSB_STATE_CLOSING,
     closed = WSB_STATE_CLOSED,
+    reconnecting = WSB_STATE_RECONNECTING,  ///< Options::reconnect: waiting or connecting again
 };
 
 /// One whole received message: a view into the receiving Client's buffer, valid until the
@@ -336,7 +371,8 @@ public:
           capacity_(std::exchange(other.capacity_, 0)),
           close_timeout_ms_(other.close_timeout_ms_) {}
 
-    /// Closes this client's own connection (code 1000), then takes over `other`'s.
+    /// Closes this client's own connection (code 1000, in the background), then takes over
+    /// `other`'s.
     Client &operator=(Client &&other) noexcept {
         if (this != &other) {
             release_quietly();
@@ -400,7 +436,8 @@ public:
     /// Receives one whole message into the client's reusable buffer, which grows to the
     /// largest message seen. `timeout`: 0ms polls, wsbridge::forever waits without limit.
     /// Errors: is_timeout() (nothing yet: the connection is fine), is_closed() (ended: see
-    /// close_status), or the error that ended the connection, reported once (wsb_recv).
+    /// close_status), is_reconnected() (Options::reconnect: a new connection is open; receive
+    /// again), or the error that ended the connection, reported once (wsb_recv).
     Result<Message> recv(std::chrono::milliseconds timeout) { return receive(timeout, true); }
 
     /// Delivers the messages already received, at most `max_messages` of them, to
@@ -493,8 +530,27 @@ public:
         return closed;
     }
 
-    /// How long the destructor and move assignment wait for the close handshake (default
-    /// 1000 ms; 0 drops the connection at once).
+    /// Closes without blocking the calling thread (for a game thread: EndPlay, a level unload):
+    /// the Client is empty when this returns, and the close of close(code, reason, timeout)
+    /// finishes in the background on the library's I/O thread, within `timeout`, or at once when
+    /// shutdown() closes every connection (which waits for it; call it before the process
+    /// exits or the library is unloaded) (wsb_close_async). Returns an error only for a reason
+    /// holding a NUL byte (WSB_INVALID_ARGUMENT; the Client is unchanged); a code or reason the
+    /// library refuses drops the connection without waiting. An empty Client: OK.
+    Result<void> close_in_background(std::uint16_t code = 1000, std::string_view reason = {},
+                                     std::chrono::milliseconds timeout = std::chrono::milliseconds(1000)) {
+        std::string reason_c;
+        Result<void> valid_reason = detail::c_string("the close reason", reason, reason_c);
+        if (!valid_reason) return valid_reason;
+        const wsb_handle h = handle_.exchange(0);
+        if (h == 0) return {};
+        if (wsb_close_async(h, code, reason_c.c_str(), detail::to_timeout_ms(timeout)) == WSB_INVALID_ARGUMENT)
+            static_cast<void>(wsb_close_async(h, 1000, nullptr, 0));
+        return {};
+    }
+
+    /// How long the close handshake of the destructor and move assignment may take in the
+    /// background (default 1000 ms; 0 drops the connection at once). They never block.
     void set_close_timeout(std::chrono::milliseconds timeout) noexcept {
         close_timeout_ms_ = detail::to_timeout_ms(timeout);
     }
@@ -556,7 +612,7 @@ private:
 
     void release_quietly() noexcept {
         const wsb_handle h = handle_.exchange(0);
-        if (h != 0) static_cast<void>(wsb_close(h, 1000, nullptr, close_timeout_ms_));
+        if (h != 0) static_cast<void>(wsb_close_async(h, 1000, nullptr, close_timeout_ms_));
     }
 
     std::atomic<wsb_handle> handle_{0};

@@ -26,12 +26,13 @@ internal static class Client
                 Console.WriteLine("client: sent     " + message);
 
                 var reply = new WsMessage();
-                if (!client.Receive(reply, 5000))
+                WsReceiveResult got = client.Receive(reply, 5000);
+                if (got == WsReceiveResult.Timeout)
                 {
                     Console.Error.WriteLine("client: no reply within 5000 ms");
                     return 1;
                 }
-                if (reply.Type == WsMessageType.Close)
+                if (got == WsReceiveResult.Closed)
                 {
                     Console.Error.WriteLine("client: the trainer closed the connection: " + client.CloseStatus +
                                             (client.CloseError != null ? " (" + client.CloseError.Message + ")" : ""));

@@ -10,8 +10,8 @@ use libfuzzer_sys::fuzz_target;
 use std::ffi::{c_char, CString};
 use std::ptr::{null, null_mut};
 use wsbridge::ffi::connection::*;
-use wsbridge::ffi::error::wsb_last_error;
-use wsbridge::ffi::runtime::wsb_shutdown;
+use wsbridge::ffi::diagnostics::wsb_last_error;
+use wsbridge::ffi::shutdown::wsb_shutdown;
 use wsbridge_fuzz::{check, echo_port, name};
 
 #[derive(Arbitrary, Debug)]
@@ -70,6 +70,8 @@ enum Op {
         reason: String,
         null_reason: bool,
         timeout: u8,
+        /// wsb_close_async instead of wsb_close.
+        in_background: bool,
     },
     Shutdown {
         timeout: u8,
@@ -81,7 +83,7 @@ enum Op {
 }
 
 const PATHS: [&str; 5] = ["/echo", "/close", "/talk", "/nowhere", "/echo?q=1"];
-const OPTIONS: [&str; 10] = [
+const OPTIONS: [&str; 11] = [
     "",
     "{}",
     "{\"max_message_size\": 100}",
@@ -92,6 +94,7 @@ const OPTIONS: [&str; 10] = [
     "{\"max_message_size\": -1}",
     "{\"bogus\": 1}",
     "not json",
+    "{\"reconnect\": {\"delay_ms\": 1, \"max_delay_ms\": 2, \"give_up_ms\": 50}}",
 ];
 
 /// Timeouts for wsb_recv: invalid, polling, short; never -1 (no message may ever come).
@@ -348,12 +351,22 @@ impl Run {
                 reason,
                 null_reason,
                 timeout,
+                in_background,
             } => {
                 let reason = c_string(&reason);
                 let ptr = if null_reason { null() } else { reason.as_ptr() };
-                let r = wsb_close(self.pick(&h), code, ptr, close_timeout(timeout));
+                let (name, r) = match in_background {
+                    true => (
+                        "wsb_close_async",
+                        wsb_close_async(self.pick(&h), code, ptr, close_timeout(timeout)),
+                    ),
+                    false => (
+                        "wsb_close",
+                        wsb_close(self.pick(&h), code, ptr, close_timeout(timeout)),
+                    ),
+                };
                 check(
-                    "wsb_close",
+                    name,
                     r,
                     &[
                         "WSB_OK",

@@ -9,7 +9,7 @@ use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 use std::ffi::CString;
 use wsbridge::ffi::connection::{wsb_close, wsb_connect, wsb_recv};
-use wsbridge::ffi::runtime::wsb_shutdown;
+use wsbridge::ffi::shutdown::wsb_shutdown;
 use wsbridge_fuzz::{check, name, raw_port, Script};
 
 #[derive(Arbitrary, Debug)]

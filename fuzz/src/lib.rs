@@ -13,7 +13,7 @@ use tungstenite::handshake::derive_accept_key;
 use tungstenite::handshake::server::{Request, Response};
 use tungstenite::http::StatusCode;
 use tungstenite::Message;
-use wsbridge::ffi::result::wsb_result_name;
+use wsbridge::ffi::diagnostics::wsb_result_name;
 
 /// The name of a result code, e.g. "WSB_OK".
 pub fn name(code: u32) -> &'static str {
@@ -36,7 +36,7 @@ pub fn check(function: &str, code: u32, allowed: &[&str]) {
 /// The calling thread's wsb_last_error text.
 pub fn last_error() -> String {
     let mut buf = vec![0u8; 1024];
-    let n = wsbridge::ffi::error::wsb_last_error(buf.as_mut_ptr().cast(), buf.len());
+    let n = wsbridge::ffi::diagnostics::wsb_last_error(buf.as_mut_ptr().cast(), buf.len());
     buf.truncate(n.min(buf.len() - 1));
     String::from_utf8_lossy(&buf).into_owned()
 }
@@ -174,4 +174,96 @@ fn serve_raw(mut stream: TcpStream) {
     let _ = stream.shutdown(Shutdown::Write);
     // Read what the client says (its close frame) until it goes away.
     while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+}
+
+/// What the answering server of `handshake_response` says on the next connection.
+pub struct Answers {
+    /// Play an HTTP proxy first: `connect` answers the client's CONNECT.
+    pub proxy: bool,
+    pub connect: Vec<u8>,
+    /// The answer to the upgrade request; `{accept}` in it becomes the right
+    /// Sec-WebSocket-Accept value for the request's key.
+    pub upgrade: Vec<u8>,
+    /// Write in pieces of this many bytes.
+    pub chunk: usize,
+}
+
+static ANSWERS: Mutex<Option<Answers>> = Mutex::new(None);
+
+/// A raw TCP server for `handshake_response`, started once per process: for each connection it
+/// reads the request head and plays the current [`Answers`], then ends its side of TCP.
+pub fn answer_port(answers: Answers) -> u16 {
+    static PORT: OnceLock<u16> = OnceLock::new();
+    *ANSWERS.lock().unwrap_or_else(|e| e.into_inner()) = Some(answers);
+    *PORT.get_or_init(|| spawn_server(serve_answers))
+}
+
+/// Reads up to the end of a request head; `None` if the client went away first.
+fn read_head(stream: &mut TcpStream) -> Option<String> {
+    let mut request = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => request.extend_from_slice(&buf[..n]),
+        }
+    }
+    Some(String::from_utf8_lossy(&request).into_owned())
+}
+
+fn write_pieces(stream: &mut TcpStream, bytes: &[u8], chunk: usize) -> bool {
+    bytes
+        .chunks(chunk.max(1))
+        .all(|piece| stream.write_all(piece).is_ok())
+}
+
+fn serve_answers(mut stream: TcpStream) {
+    let Some(answers) = ANSWERS.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+        return;
+    };
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut buf = [0u8; 4096];
+    let end = |stream: &mut TcpStream, buf: &mut [u8]| {
+        let _ = stream.shutdown(Shutdown::Write);
+        while matches!(stream.read(buf), Ok(n) if n > 0) {}
+    };
+    let Some(mut request) = read_head(&mut stream) else {
+        return;
+    };
+    if answers.proxy {
+        if !write_pieces(&mut stream, &answers.connect, answers.chunk) {
+            return;
+        }
+        // A head that never ends: end TCP, so the client does not wait for the rest.
+        if !answers.connect.windows(4).any(|w| w == b"\r\n\r\n") {
+            return end(&mut stream, &mut buf);
+        }
+        // A refused tunnel: the client goes away; an accepted one: the upgrade request.
+        match read_head(&mut stream) {
+            Some(r) => request = r,
+            None => return,
+        }
+    }
+    let key = request
+        .lines()
+        .find_map(|l| {
+            l.split_once(':')
+                .filter(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-key"))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_default();
+    let accept = derive_accept_key(key.as_bytes());
+    let upgrade = String::from_utf8_lossy(&answers.upgrade).contains("{accept}");
+    let answer = match upgrade {
+        // Only when the text is valid UTF-8 around it: the bytes are replaced as a whole.
+        true => match std::str::from_utf8(&answers.upgrade) {
+            Ok(text) => text.replace("{accept}", &accept).into_bytes(),
+            Err(_) => answers.upgrade.clone(),
+        },
+        false => answers.upgrade.clone(),
+    };
+    if write_pieces(&mut stream, &answer, answers.chunk) {
+        end(&mut stream, &mut buf);
+    }
 }

@@ -6,9 +6,38 @@
 //! straight from the caller's buffer into the output queue: one pass. (Control frames, pongs and
 //! close frames, still come from tungstenite, through the same queue; see `stream.rs`.)
 
-use super::Kind;
+use super::types::Kind;
+use crate::error::{Error, ErrorKind, Result};
 use tungstenite::protocol::frame::coding::{Data, OpCode};
 use tungstenite::protocol::frame::FrameHeader;
+
+/// Checks an outgoing message before it is queued: at most `max` bytes (`max_message_size`),
+/// valid UTF-8 for text. The errors say that nothing was sent.
+pub fn check_outgoing(data: &[u8], kind: Kind, max: usize) -> Result<()> {
+    if data.len() > max {
+        return Err(Error::new(
+            ErrorKind::MessageTooBig,
+            format!(
+                "message of {} bytes is larger than max_message_size ({max} bytes); \
+                 not sent, the connection is unchanged",
+                data.len()
+            ),
+        ));
+    }
+    if kind == Kind::Text {
+        if let Err(e) = std::str::from_utf8(data) {
+            return Err(Error::new(
+                ErrorKind::InvalidUtf8,
+                format!(
+                    "text message is not valid UTF-8 (invalid byte at offset {}); \
+                     not sent, the connection is unchanged",
+                    e.valid_up_to()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// Appends one whole, masked client frame carrying `payload` to `out`.
 pub fn encode(out: &mut Vec<u8>, kind: Kind, payload: &[u8]) {

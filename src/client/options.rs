@@ -2,9 +2,12 @@
 //!
 //! Every option is validated here, before tungstenite or the socket layer sees it, so no
 //! value a caller can pass reaches a panicking assert further down.
+//!
+//! Longer than 400 lines only with its unit tests (the messages of every option), which stay
+//! beside the parser they check.
 
-use super::error::{Error, Result};
 use super::proxy::Proxy;
+use crate::error::{Error, Result};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -29,7 +32,9 @@ pub struct Options {
     /// How long the peer may stay silent after a ping before the connection is reported lost.
     /// Default 20 000 ms (the Python `websockets` server's own ping timeout).
     pub pong_timeout: Duration,
-    /// Cap on bytes accepted by `send` but not yet written to the socket. Default 8 MiB.
+    /// Cap on bytes accepted by `send` but not yet written to the socket. Default 8 MiB. Our
+    /// pongs count too: while more than this waits, the socket is not read (TCP backpressure on
+    /// a peer that pings without reading the answers).
     pub send_queue_max_bytes: usize,
     /// Cap on received bytes waiting for `recv`; past it wsbridge stops reading the socket
     /// and TCP flow control slows the peer down. Default 8 MiB.
@@ -43,7 +48,47 @@ pub struct Options {
     /// `proxy` is not set. Default `true`; `false` connects directly whatever the environment
     /// says (a trainer on the LAN, a machine whose proxy variables are meant for other tools).
     pub proxy_from_env: bool,
+    /// How long a waiting `recv` or `flush` spins before it sleeps, while recent answers on the
+    /// connection came that fast (see `wait.rs`); zero never spins. Default `DEFAULT_SPIN`.
+    pub spin_budget: Duration,
+    /// Reconnect after a lost link, with backoff (`None`, the default: a lost connection stays
+    /// closed). See `reconnect/`.
+    pub reconnect: Option<ReconnectOptions>,
 }
+
+/// How a connection reconnects (the `reconnect` object in JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReconnectOptions {
+    /// Delay before the first attempt after a loss. Default 100 ms.
+    pub delay: Duration,
+    /// Cap on the delay, which doubles after each failed attempt. Default 5000 ms.
+    pub max_delay: Duration,
+    /// Give up when no connection has been open for this long (`None`: never). Default
+    /// 60 000 ms.
+    pub give_up: Option<Duration>,
+    /// Percentage of each delay that is random (0 to 100), so that games do not all reconnect
+    /// at the same instant. Default 50: a delay between half and all of the nominal one.
+    pub jitter_percent: u32,
+}
+
+impl Default for ReconnectOptions {
+    fn default() -> Self {
+        ReconnectOptions {
+            delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(5000),
+            give_up: Some(Duration::from_millis(60_000)),
+            jitter_percent: 50,
+        }
+    }
+}
+
+/// The default spin budget, 50 µs: about what a thread pays to sleep in the kernel and be
+/// woken again on a virtual machine (40-50 µs), so a spin never burns more than a sleep would
+/// cost in latency; a native peer on the same machine or the LAN answers within it, a Python
+/// trainer stepping an environment does not (and the spin then stops).
+pub const DEFAULT_SPIN: Duration = Duration::from_micros(50);
+/// Largest `spin_budget_us` accepted: spinning longer than this only burns CPU.
+pub const MAX_SPIN_US: u32 = 10_000;
 
 /// TLS settings (the `tls` object in JSON). They apply to `wss://` URLs only.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -72,6 +117,8 @@ impl Default for Options {
             tls: TlsOptions::default(),
             proxy: None,
             proxy_from_env: true,
+            spin_budget: DEFAULT_SPIN,
+            reconnect: None,
         }
     }
 }
@@ -89,7 +136,13 @@ pub const OPTION_NAMES: &[&str] = &[
     "tls",
     "proxy",
     "proxy_from_env",
+    "spin_budget_us",
+    "reconnect",
 ];
+
+/// The keys accepted in the `reconnect` object.
+pub const RECONNECT_OPTION_NAMES: &[&str] =
+    &["delay_ms", "max_delay_ms", "give_up_ms", "jitter_percent"];
 
 /// The keys accepted in the `tls` object.
 pub const TLS_OPTION_NAMES: &[&str] = &["ca_file", "server_name", "accept_invalid_certs"];
@@ -142,6 +195,8 @@ impl Options {
                 "tls" => o.tls = tls(field(&key, value)?)?,
                 "proxy" => o.proxy = Some(proxy(field(&key, value)?)?),
                 "proxy_from_env" => o.proxy_from_env = field(&key, value)?,
+                "spin_budget_us" => o.spin_budget = spin(&key, field(&key, value)?)?,
+                "reconnect" => o.reconnect = reconnect(value)?,
                 _ => {
                     return Err(Error::invalid(format!(
                         "unknown option `{key}` (known options: {})",
@@ -154,10 +209,55 @@ impl Options {
     }
 }
 
-fn field<T: DeserializeOwned>(key: &str, value: Value) -> Result<T> {
-    let shown = value.to_string();
+/// What a JSON option value must be, for messages.
+trait Expected: DeserializeOwned {
+    const WHAT: &'static str;
+}
+
+impl Expected for u32 {
+    const WHAT: &'static str = "a whole number from 0 to 4294967295";
+}
+
+impl Expected for u64 {
+    const WHAT: &'static str = "a whole number";
+}
+
+impl Expected for bool {
+    const WHAT: &'static str = "true or false";
+}
+
+impl Expected for String {
+    const WHAT: &'static str = "a string";
+}
+
+impl Expected for Vec<String> {
+    const WHAT: &'static str = "an array of strings";
+}
+
+impl Expected for Map<String, Value> {
+    const WHAT: &'static str = "an object";
+}
+
+/// Converts an option's value. A value of the wrong type is refused naming the type expected
+/// and the type found, never quoting the value: options such as `headers` and `proxy` hold
+/// credentials (a number is shown, it cannot be one).
+fn field<T: Expected>(key: &str, value: Value) -> Result<T> {
+    let found = found(&value);
     serde_json::from_value(value)
-        .map_err(|e| Error::invalid(format!("option `{key}` has an invalid value {shown}: {e}")))
+        .map_err(|_| Error::invalid(format!("option `{key}` must be {}, got {found}", T::WHAT)))
+}
+
+/// The type of a JSON value for messages (its value only for a number), e.g. "a string",
+/// "the number -1", "an array whose element 2 is a number".
+fn found(value: &Value) -> String {
+    match value {
+        Value::Number(n) => format!("the number {n}"),
+        Value::Array(items) => match items.iter().position(|v| !v.is_string()) {
+            Some(i) => format!("an array whose element {i} is {}", type_name(&items[i])),
+            None => "an array of strings".to_string(),
+        },
+        other => type_name(other).to_string(),
+    }
 }
 
 fn millis(key: &str, ms: u32, zero_ok: bool) -> Result<Duration> {
@@ -173,6 +273,16 @@ fn millis(key: &str, ms: u32, zero_ok: bool) -> Result<Duration> {
         )));
     }
     Ok(Duration::from_millis(ms.into()))
+}
+
+fn spin(key: &str, us: u32) -> Result<Duration> {
+    if us > MAX_SPIN_US {
+        return Err(Error::invalid(format!(
+            "option `{key}` must be at most {MAX_SPIN_US} microseconds (0 disables the spin), \
+             got {us}"
+        )));
+    }
+    Ok(Duration::from_micros(us.into()))
 }
 
 fn size(key: &str, n: u64) -> Result<usize> {
@@ -194,8 +304,18 @@ fn headers(map: Map<String, Value>) -> Result<Vec<(String, String)>> {
             )));
         };
         if tungstenite::http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            // Quoted only up to the first character a name cannot hold: a whole header line
+            // put in by mistake ("Authorization: Bearer ...") must not end up in a log.
+            let valid = name
+                .find(|c: char| !(c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)))
+                .unwrap_or(name.len());
+            let what = match name[valid..].chars().next() {
+                Some(c) => format!("`{}` followed by {c:?}", &name[..valid]),
+                None => "empty".to_string(),
+            };
             return Err(Error::invalid(format!(
-                "option `headers`: `{name}` is not a valid HTTP header name"
+                "option `headers`: a header name is not a valid HTTP header name ({what}, which a \
+                 header name cannot contain; the value goes in the JSON value)"
             )));
         }
         if tungstenite::http::HeaderValue::from_str(&value).is_err() {
@@ -252,6 +372,71 @@ fn tls(map: Map<String, Value>) -> Result<TlsOptions> {
     Ok(t)
 }
 
+/// `true` (the defaults), `false` (off), or an object of `RECONNECT_OPTION_NAMES`.
+fn reconnect(value: Value) -> Result<Option<ReconnectOptions>> {
+    let map = match value {
+        Value::Bool(on) => return Ok(on.then(ReconnectOptions::default)),
+        Value::Object(map) => map,
+        other => {
+            return Err(Error::invalid(format!(
+                "option `reconnect` must be true, false or an object (keys: {}), got {}",
+                RECONNECT_OPTION_NAMES.join(", "),
+                found(&other)
+            )))
+        }
+    };
+    let mut r = ReconnectOptions::default();
+    for (key, value) in map {
+        let name = format!("reconnect.{key}");
+        match key.as_str() {
+            "delay_ms" => r.delay = millis(&name, field(&name, value)?, false)?,
+            "max_delay_ms" => r.max_delay = millis(&name, field(&name, value)?, false)?,
+            "give_up_ms" => {
+                r.give_up = match value.as_i64() {
+                    Some(-1) => None,
+                    _ => Some(
+                        value
+                            .as_u64()
+                            .filter(|ms| (1..=i32::MAX as u64).contains(ms))
+                            .map(Duration::from_millis)
+                            .ok_or_else(|| {
+                                Error::invalid(format!(
+                                    "option `{name}` must be -1 (never give up) or a number of \
+                                     milliseconds from 1 to {}, got {}",
+                                    i32::MAX,
+                                    found(&value)
+                                ))
+                            })?,
+                    ),
+                }
+            }
+            "jitter_percent" => {
+                let p: u32 = field(&name, value)?;
+                if p > 100 {
+                    return Err(Error::invalid(format!(
+                        "option `{name}` must be a percentage from 0 to 100, got {p}"
+                    )));
+                }
+                r.jitter_percent = p;
+            }
+            _ => {
+                return Err(Error::invalid(format!(
+                    "unknown option `{name}` (known keys of `reconnect`: {})",
+                    RECONNECT_OPTION_NAMES.join(", ")
+                )))
+            }
+        }
+    }
+    if r.max_delay < r.delay {
+        return Err(Error::invalid(format!(
+            "option `reconnect.max_delay_ms` ({} ms) is below `reconnect.delay_ms` ({} ms)",
+            r.max_delay.as_millis(),
+            r.delay.as_millis()
+        )));
+    }
+    Ok(Some(r))
+}
+
 fn proxy(url: String) -> Result<Proxy> {
     if url.trim().is_empty() {
         return Err(Error::invalid(
@@ -268,8 +453,16 @@ fn subprotocols(list: Vec<String>) -> Result<Vec<String>> {
             && p.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
         if !token_ok {
+            // Not quoted: some servers take a token as a subprotocol.
+            let why = match p
+                .chars()
+                .find(|c| !(c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(*c)))
+            {
+                Some(c) => format!("it contains {c:?}"),
+                None => "it is empty".to_string(),
+            };
             return Err(Error::invalid(format!(
-                "option `subprotocols`: {p:?} is not a valid subprotocol token"
+                "option `subprotocols`: an entry is not a valid subprotocol token ({why})"
             )));
         }
     }
@@ -312,6 +505,11 @@ mod tests {
         assert_eq!(o.pong_timeout, Duration::from_millis(300));
         assert_eq!(o.send_queue_max_bytes, 4096);
         assert_eq!(o.recv_queue_max_bytes, 8192);
+        assert_eq!(Options::default().spin_budget, DEFAULT_SPIN);
+        let o = Options::from_json(r#"{"spin_budget_us": 0}"#).unwrap();
+        assert_eq!(o.spin_budget, Duration::ZERO);
+        let o = Options::from_json(r#"{"spin_budget_us": 10000}"#).unwrap();
+        assert_eq!(o.spin_budget, Duration::from_millis(10));
     }
 
     #[test]
@@ -325,7 +523,7 @@ mod tests {
         assert_eq!(o.tls.ca_file, Some(PathBuf::from("/etc/ca.pem")));
         assert_eq!(o.tls.server_name.as_deref(), Some("trainer.test"));
         assert!(o.tls.accept_invalid_certs);
-        assert_eq!(o.proxy.unwrap().shown(), "http://u:****@proxy:3128");
+        assert_eq!(o.proxy.unwrap().shown(), "http://u:***@proxy:3128");
         assert!(!o.proxy_from_env);
         assert!(Options::default().proxy_from_env);
         assert!(err(r#"{"tls": {"cafile": "x"}}"#).contains("unknown option `tls.cafile`"));
@@ -341,6 +539,40 @@ mod tests {
         assert!(err(r#"{"proxy_from_env": "no"}"#).contains("`proxy_from_env`"));
     }
 
+    #[test]
+    fn reconnect_options_parse_and_name_their_errors() {
+        assert_eq!(Options::default().reconnect, None);
+        let on = Options::from_json(r#"{"reconnect": true}"#).unwrap();
+        assert_eq!(on.reconnect, Some(ReconnectOptions::default()));
+        let off = Options::from_json(r#"{"reconnect": false}"#).unwrap();
+        assert_eq!(off.reconnect, None);
+        let o = Options::from_json(
+            r#"{"reconnect": {"delay_ms": 20, "max_delay_ms": 400, "give_up_ms": -1,
+                              "jitter_percent": 0}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            o.reconnect,
+            Some(ReconnectOptions {
+                delay: Duration::from_millis(20),
+                max_delay: Duration::from_millis(400),
+                give_up: None,
+                jitter_percent: 0,
+            })
+        );
+        assert!(err(r#"{"reconnect": 1}"#).contains("`reconnect` must be true, false or an object"));
+        assert!(err(r#"{"reconnect": {"delay": 1}}"#).contains("unknown option `reconnect.delay`"));
+        assert!(err(r#"{"reconnect": {"delay_ms": 0}}"#).contains("`reconnect.delay_ms`"));
+        assert!(err(r#"{"reconnect": {"give_up_ms": -2}}"#)
+            .contains("`reconnect.give_up_ms` must be -1"));
+        assert!(err(r#"{"reconnect": {"jitter_percent": 101}}"#).contains("from 0 to 100, got 101"));
+        assert!(
+            err(r#"{"reconnect": {"delay_ms": 500, "max_delay_ms": 100}}"#).contains(
+                "`reconnect.max_delay_ms` (100 ms) is below `reconnect.delay_ms` (500 ms)"
+            )
+        );
+    }
+
     fn err(json: &str) -> String {
         Options::from_json(json).unwrap_err().message().to_string()
     }
@@ -353,11 +585,69 @@ mod tests {
         assert!(err(r#"{"max_message_size": "big"}"#).contains("`max_message_size`"));
         assert!(err(r#"{"max_message_size": 4294967296}"#).contains("`max_message_size`"));
         assert!(err(r#"{"headers": {"X-A": 1}}"#).contains("header `X-A`"));
-        assert!(err(r#"{"headers": {"Bad Name": "v"}}"#).contains("`Bad Name`"));
+        assert!(err(r#"{"headers": {"Bad Name": "v"}}"#).contains("`Bad` followed by ' '"));
         assert!(err(r#"{"headers": {"X-A": "a\r\nb"}}"#).contains("header `X-A`"));
         assert!(err(r#"{"headers": {"Host": "x"}}"#).contains("`Host`"));
         assert!(err(r#"{"subprotocols": ["a b"]}"#).contains("`subprotocols`"));
+        assert!(err(r#"{"spin_budget_us": 10001}"#).contains("`spin_budget_us`"));
+        assert!(err(r#"{"spin_budget_us": -1}"#).contains("`spin_budget_us`"));
         assert!(err("[1]").contains("JSON object"));
+        assert!(err(r#"{"headers": {"X-A": 1}}"#).contains("header `X-A`"));
+    }
+
+    #[test]
+    fn values_that_may_hold_secrets_are_never_quoted() {
+        for (json, says) in [
+            (
+                r#"{"headers": ["Authorization: Bearer TOPSECRET"]}"#,
+                "option `headers` must be an object, got an array of strings",
+            ),
+            (
+                r#"{"headers": {"Authorization: Bearer TOPSECRET": "x"}}"#,
+                "(`Authorization` followed by ':'",
+            ),
+            (
+                r#"{"headers": {"Authorization": ["Bearer TOPSECRET"]}}"#,
+                "header `Authorization` must be a string, got an array",
+            ),
+            (
+                r#"{"proxy": {"url": "http://u:TOPSECRET@p:1"}}"#,
+                "option `proxy` must be a string, got an object",
+            ),
+            (
+                r#"{"proxy": "http://u:TOP/SECRET@p:1/x"}"#,
+                "http://u:***@p:1/x",
+            ),
+            (
+                r#"{"subprotocols": ["v1", "TOPSECRET/="]}"#,
+                "not a valid subprotocol token (it contains '/')",
+            ),
+            (
+                r#"{"subprotocols": "TOPSECRET"}"#,
+                "must be an array of strings, got a string",
+            ),
+            (
+                r#"{"subprotocols": ["a", 3]}"#,
+                "got an array whose element 1 is a number",
+            ),
+            (
+                r#"{"tls": {"server_name": ["TOPSECRET"]}}"#,
+                "option `tls.server_name` must be a string, got an array",
+            ),
+            (
+                r#"{"connect_timeout_ms": "TOPSECRET"}"#,
+                "must be a whole number from 0 to 4294967295, got a string",
+            ),
+            (r#"{"max_message_size": -3}"#, "got the number -3"),
+            (
+                r#"{"proxy_from_env": "TOPSECRET"}"#,
+                "must be true or false, got a string",
+            ),
+        ] {
+            let e = err(json);
+            assert!(e.contains(says), "{json}: {e}");
+            assert!(!e.contains("SECRET"), "{json}: {e}");
+        }
         assert!(err("{").contains("not valid JSON"));
     }
 }

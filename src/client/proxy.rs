@@ -1,5 +1,5 @@
-//! HTTP proxies: the `proxy` option, the conventional environment variables, and the
-//! non-blocking `CONNECT` exchange that opens a tunnel to the server.
+//! HTTP proxy settings: the `proxy` option's URL and the conventional environment variables.
+//! Settings only, no I/O: the `CONNECT` exchange through the proxy is in `tunnel.rs`.
 //!
 //! Which proxy, as curl decides it:
 //! - the `proxy` option, used as given;
@@ -15,16 +15,14 @@
 //!
 //! Only `http://` proxies (plain HTTP to the proxy, then `CONNECT`) are supported, with Basic
 //! authentication from the URL's user information.
+//!
+//! Longer than 400 lines only with its unit tests (URL forms, `NO_PROXY` matching, variable
+//! precedence), which stay beside the rules they check.
 
-use super::error::{Error, ErrorKind, Result};
-use super::stream::Stream;
-use super::url::Target;
+use super::url::{redact, Target, MASK};
+use crate::error::{Error, Result};
 use std::fmt;
-use std::io::{self, Read, Write};
 use std::net::IpAddr;
-
-/// Largest CONNECT response header accepted.
-const MAX_RESPONSE: usize = 16 * 1024;
 
 /// An HTTP proxy, and where the setting came from (for messages).
 #[derive(Clone, PartialEq, Eq)]
@@ -53,7 +51,7 @@ impl Proxy {
         let bad = |why: &str| {
             Error::invalid(format!(
                 "{source}: invalid proxy URL {:?}: {why}",
-                mask(text)
+                redact(text)
             ))
         };
         let rest = match text.split_once("://") {
@@ -122,10 +120,10 @@ impl Proxy {
         })
     }
 
-    /// The proxy URL with the password masked.
+    /// The proxy URL with the password masked ([`MASK`]).
     pub fn shown(&self) -> String {
         let user = match (&self.user, &self.password) {
-            (Some(u), Some(_)) => format!("{u}:****@"),
+            (Some(u), Some(_)) => format!("{u}:{MASK}@"),
             (Some(u), None) => format!("{u}@"),
             _ => String::new(),
         };
@@ -136,34 +134,24 @@ impl Proxy {
         format!("http://{user}{host}:{}", self.port)
     }
 
-    /// "proxy http://u:****@host:port (environment variable HTTPS_PROXY)".
+    /// "proxy http://u:***@host:port (environment variable HTTPS_PROXY)".
     pub fn describe(&self) -> String {
         format!("proxy {} ({})", self.shown(), self.source)
     }
 
-    fn authorization(&self) -> Option<String> {
+    /// The user of the proxy's Basic authentication, if the URL names one.
+    pub(super) fn user(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    /// The `Proxy-Authorization` value (Basic), if the URL names a user.
+    pub(super) fn authorization(&self) -> Option<String> {
         let user = self.user.as_deref()?;
         let pair = format!("{user}:{}", self.password.as_deref().unwrap_or(""));
         Some(format!(
             "Basic {}",
             data_encoding::BASE64.encode(pair.as_bytes())
         ))
-    }
-}
-
-/// The text of a proxy URL with any password replaced by `****`, for messages.
-fn mask(text: &str) -> String {
-    let (scheme, rest) = match text.split_once("://") {
-        Some((s, r)) => (format!("{s}://"), r),
-        None => (String::new(), text),
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rsplit_once('@') {
-        Some((userinfo, _)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}{user}:****@{}", &rest[userinfo.len() + 1..]),
-            None => text.to_string(),
-        },
-        None => text.to_string(),
     }
 }
 
@@ -284,160 +272,6 @@ fn prefix(net: u128, ip: u128, bits: u32, width: u32) -> bool {
     shift >= width || (net >> shift) == (ip >> shift)
 }
 
-// -------------------------------------------------------------------------------------------
-// The CONNECT exchange
-// -------------------------------------------------------------------------------------------
-
-/// A `CONNECT` in progress over a connected, non-blocking socket to the proxy.
-pub(crate) struct Tunnel {
-    stream: Stream,
-    request: Vec<u8>,
-    sent: usize,
-    response: Vec<u8>,
-    /// "cannot connect to URL through proxy ...": the start of every message.
-    context: String,
-    /// `host:port` asked for.
-    authority: String,
-    credentials: Option<String>,
-}
-
-impl Tunnel {
-    pub fn new(stream: Stream, proxy: &Proxy, target: &Target) -> Tunnel {
-        let authority = match target.ip {
-            Some(IpAddr::V6(_)) => format!("[{}]:{}", target.host, target.port),
-            _ => format!("{}:{}", target.host, target.port),
-        };
-        let mut request = format!(
-            "CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: wsbridge/{}\r\n",
-            env!("CARGO_PKG_VERSION")
-        );
-        if let Some(auth) = proxy.authorization() {
-            request.push_str(&format!("Proxy-Authorization: {auth}\r\n"));
-        }
-        request.push_str("\r\n");
-        Tunnel {
-            stream,
-            request: request.into_bytes(),
-            sent: 0,
-            response: Vec::new(),
-            context: format!(
-                "cannot connect to {} through {}",
-                target.url,
-                proxy.describe()
-            ),
-            authority,
-            credentials: proxy.user.clone(),
-        }
-    }
-
-    pub fn stream_mut(&mut self) -> &mut Stream {
-        &mut self.stream
-    }
-
-    pub fn into_stream(self) -> Stream {
-        self.stream
-    }
-
-    /// Sends the request and reads the answer as far as the socket allows. `Ok(true)` once
-    /// the proxy answered 2xx: the stream is then a tunnel to the server.
-    pub fn drive(&mut self) -> Result<bool> {
-        while self.sent < self.request.len() {
-            match self.stream.write(&self.request[self.sent..]) {
-                Ok(0) => return Err(self.fail("the proxy closed the connection")),
-                Ok(n) => self.sent += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(self.fail(&format!("sending CONNECT failed: {e}"))),
-            }
-        }
-        let mut chunk = [0u8; 1024];
-        loop {
-            let n = match self.stream.read(&mut chunk) {
-                Ok(0) => {
-                    return Err(
-                        self.fail("the proxy closed the connection without answering CONNECT")
-                    )
-                }
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    return Err(self.fail(&format!("reading the CONNECT response failed: {e}")))
-                }
-            };
-            self.response.extend_from_slice(&chunk[..n]);
-            if let Some(end) = find(&self.response, b"\r\n\r\n") {
-                return self.conclude(end + 4).map(|()| true);
-            }
-            if self.response.len() > MAX_RESPONSE {
-                return Err(self.fail(&format!(
-                    "the proxy's answer to CONNECT has no end of header within {MAX_RESPONSE} bytes"
-                )));
-            }
-        }
-    }
-
-    fn fail(&self, why: &str) -> Error {
-        Error::new(ErrorKind::ConnectFailed, format!("{}: {why}", self.context))
-    }
-
-    /// The whole response header is in; `end` is where it ends.
-    fn conclude(&self, end: usize) -> Result<()> {
-        let head = String::from_utf8_lossy(&self.response[..end]);
-        let mut lines = head.split("\r\n");
-        let status_line = lines.next().unwrap_or("").trim();
-        let shown: String = status_line.chars().take(200).collect();
-        let code = status_line
-            .strip_prefix("HTTP/1.")
-            .and_then(|s| s.get(2..5))
-            .and_then(|c| c.parse::<u16>().ok())
-            .filter(|_| status_line.as_bytes().get(8) == Some(&b' '));
-        let Some(code) = code else {
-            return Err(self.fail(&format!(
-                "the proxy's answer to CONNECT is not an HTTP/1.x response: {shown:?}"
-            )));
-        };
-        if (200..300).contains(&code) {
-            let extra = self.response.len() - end;
-            if extra > 0 {
-                return Err(self.fail(&format!(
-                    "the proxy sent {extra} unexpected bytes after \"{shown}\""
-                )));
-            }
-            return Ok(());
-        }
-        let mut why = format!("it refused CONNECT {} with \"{shown}\"", self.authority);
-        // 407 is the standard answer; some proxies (tinyproxy) answer wrong credentials with 401.
-        if code == 407 || code == 401 {
-            match &self.credentials {
-                Some(user) => {
-                    why.push_str(&format!("; the credentials of user {user:?} were rejected"))
-                }
-                None => why.push_str(
-                    "; no credentials were given (put them in the proxy URL: \
-                     http://user:password@host:port)",
-                ),
-            }
-            let asks = lines
-                .filter_map(|l| l.split_once(':'))
-                .filter(|(name, _)| name.trim().eq_ignore_ascii_case("proxy-authenticate"))
-                .map(|(_, v)| v.trim().chars().take(100).collect::<String>())
-                .collect::<Vec<_>>();
-            if !asks.is_empty() {
-                why.push_str(&format!(
-                    "; the proxy asks for: {} (wsbridge supports Basic)",
-                    asks.join(", ")
-                ));
-            }
-        }
-        Err(self.fail(&why))
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,7 +283,7 @@ mod tests {
         assert_eq!((p.host.as_str(), p.port), ("proxy.corp", 3128));
         assert_eq!(p.user.as_deref(), Some("alice"));
         assert_eq!(p.password.as_deref(), Some("s@cret"));
-        assert_eq!(p.shown(), "http://alice:****@proxy.corp:3128");
+        assert_eq!(p.shown(), "http://alice:***@proxy.corp:3128");
         assert_eq!(
             p.authorization().unwrap(),
             format!("Basic {}", data_encoding::BASE64.encode(b"alice:s@cret"))
@@ -474,12 +308,16 @@ mod tests {
             ("http://:3128", "no host"),
             ("http://[nope]:1", "not an IPv6"),
             ("http://u:p%zz@h:1", "%-escape"),
-            ("socks5://bob:hunter2@h:1080", "bob:****@h:1080"),
+            ("socks5://bob:hunter2@h:1080", "bob:***@h:1080"),
+            ("socks5://bob:hun/ter2@h:1080", "bob:***@h:1080"),
+            ("socks5://bob:hunter2/?#@h:1080", "bob:***@h:1080"),
+            ("http://bob:hunter2@h:port", "bob:***@h:port"),
+            ("http://bob:hun/ter2@h/path", "bob:***@h/path"),
         ] {
             let e = Proxy::parse(text, "option `proxy`").unwrap_err();
             assert!(e.message().contains(why), "{text}: {}", e.message());
             assert!(e.message().contains("option `proxy`"), "{}", e.message());
-            assert!(!e.message().contains("hunter2"), "{}", e.message());
+            assert!(!e.message().contains("ter2"), "{}", e.message());
         }
     }
 

@@ -2,13 +2,14 @@
 //! Decided once, when the connection is created, so that bad TLS or proxy settings are
 //! reported by `connect` itself, before any network activity.
 
-use super::error::{Error, Result};
 use super::options::{Options, TlsOptions};
 use super::proxy::{self, Proxy};
 use super::tls;
 use super::url::Target;
+use crate::error::{Error, Result};
 use std::net::IpAddr;
 
+#[derive(Clone)]
 pub(crate) struct Route {
     /// The proxy to tunnel through, if any.
     pub proxy: Option<Proxy>,
@@ -23,7 +24,7 @@ impl Route {
         if !target.secure && options.tls != TlsOptions::default() {
             return Err(Error::invalid(format!(
                 "option `tls` is set but {:?} is not encrypted; use a wss:// URL",
-                target.url
+                target.shown
             )));
         }
         let env = |name: &str| std::env::var(name).ok();

@@ -20,8 +20,10 @@
 //! the send queue cap.
 
 use mio::net::TcpStream;
-use rustls::ClientConnection;
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection};
 use std::io::{self, Read, Write};
+use std::sync::Arc;
 
 /// A connected, non-blocking socket, with TLS once `start_tls` was called.
 #[derive(Debug)]
@@ -146,9 +148,14 @@ impl Stream {
         &mut self.tcp
     }
 
-    /// Puts TLS on the socket; `handshake_tls` then drives the handshake.
-    pub fn start_tls(&mut self, setup: &super::tls::Setup) -> Result<(), rustls::Error> {
-        let conn = ClientConnection::new(std::sync::Arc::clone(&setup.config), setup.name.clone())?;
+    /// Puts TLS on the socket, with a ready client configuration and the name the server's
+    /// certificate must carry (both from `tls.rs`); `handshake_tls` then drives the handshake.
+    pub fn start_tls(
+        &mut self,
+        config: Arc<ClientConfig>,
+        name: ServerName<'static>,
+    ) -> Result<(), rustls::Error> {
+        let conn = ClientConnection::new(config, name)?;
         self.tls = Some(Box::new(conn));
         Ok(())
     }

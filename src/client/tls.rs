@@ -11,9 +11,12 @@
 //!
 //! The crypto provider is `ring`, installed as rustls's process default unless the host
 //! installed one first (then that one is used); nothing here can panic over it.
+//!
+//! Longer than 400 lines with its unit tests: one subject (what a TLS connection trusts, and
+//! why a handshake failed, in words), whose failure messages need the configuration's details.
 
-use super::error::{Error, ErrorKind, Result};
 use super::options::TlsOptions;
+use crate::error::{Error, ErrorKind, Result};
 use crate::sync::lock;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;

@@ -1,4 +1,4 @@
-//! Waiting for the socket on the caller's own thread.
+//! Waiting for the socket on the caller's own thread: a short spin, then a sleep in `poll`.
 //!
 //! A `recv` that has to wait polls the socket itself instead of sleeping on a condition variable
 //! until the I/O thread has read the message and handed it over: the thread the kernel wakes is
@@ -8,14 +8,26 @@
 //! waits. It is only ever signalled when the connection ends, and never reset, so it wakes
 //! every thread that waits and any later wait returns at once (callers re-check the state).
 //!
+//! Before it sleeps, a wait spins for up to the connection's spin budget (`spin_budget_us`):
+//! it asks the kernel whether the socket or the wake descriptor is ready (`poll` with a zero
+//! timeout, so no lock is held and the I/O thread keeps its timers), with
+//! `std::hint::spin_loop` between the checks. A thread that sleeps pays the kernel's and the
+//! hypervisor's wake-up (about 50 µs on a virtual machine) on top of the answer's own time; a
+//! fast peer's answer is caught by the spin without it. Whether to spin is decided per
+//! connection and direction by `SpinRule` (in `spin.rs`): only while recent answers arrived
+//! within the budget, so a game waiting on a slow trainer sleeps at once and burns no CPU. A
+//! `recv` that waits for the rest of a message already begun does not spin (the rest comes at
+//! the network's pace, and a spin would end at every few bytes, each costing a read).
+//!
 //! Only on Unix; elsewhere these threads wait on the condition variable and the I/O thread does
 //! the reading and writing.
 
 #[cfg(unix)]
 mod imp {
+    use crate::client::spin::SpinRule;
     use std::os::unix::io::{AsRawFd, RawFd};
     use std::sync::OnceLock;
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
     /// The descriptor `close` signals.
     #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -72,13 +84,26 @@ mod imp {
 
     use wake_fd::WakeFd;
 
-    /// The per-connection wake descriptor.
-    #[derive(Default)]
+    /// The per-connection wake descriptor, and the spin rule of each direction.
     pub struct Waker {
         fd: OnceLock<Option<WakeFd>>,
+        /// `[read, write]`.
+        rules: [SpinRule; 2],
     }
 
+    /// Spin-loop hints between two readiness checks: a check is a system call (about a
+    /// microsecond on a virtual machine), the hints leave the core to a sibling thread meanwhile.
+    const HINTS_PER_CHECK: u32 = 16;
+
     impl Waker {
+        /// `spin`: the spin budget of each wait (zero: never spin).
+        pub fn new(spin: Duration) -> Waker {
+            Waker {
+                fd: OnceLock::new(),
+                rules: [SpinRule::new(spin), SpinRule::new(spin)],
+            }
+        }
+
         fn get(&self) -> Option<&WakeFd> {
             self.fd.get_or_init(WakeFd::new).as_ref()
         }
@@ -97,19 +122,13 @@ mod imp {
         }
 
         /// Waits until `fd` is readable (or, with `write`, writable), `wake` was called, or
-        /// `deadline` passes. Returns `false` without waiting if there is no wake descriptor.
-        pub fn wait(&self, fd: RawFd, write: bool, deadline: Option<Instant>) -> bool {
+        /// `deadline` passes: first spinning, if `spin` and the direction's `SpinRule` say so,
+        /// then sleeping in `poll`. Returns `false` without waiting if there is no wake
+        /// descriptor. (`spin` false: the caller waits for the rest of a message, which comes
+        /// at the network's pace; such a wait is no answer and is not recorded.)
+        pub fn wait(&self, fd: RawFd, write: bool, deadline: Option<Instant>, spin: bool) -> bool {
             let Some(w) = self.get() else {
                 return false;
-            };
-            let timeout = match deadline {
-                None => -1,
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    // Round up: waking before the deadline would only spin.
-                    let ms = left.as_nanos().div_ceil(1_000_000);
-                    ms.min(i32::MAX as u128) as i32
-                }
             };
             let mut fds = [
                 libc::pollfd {
@@ -123,10 +142,58 @@ mod imp {
                     revents: 0,
                 },
             ];
-            // SAFETY: `fds` is a valid array of two pollfd structures for the whole call.
-            unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout) };
+            let rule = &self.rules[usize::from(write)];
+            let start = Instant::now();
+            if !spin {
+                poll(&mut fds, poll_timeout(deadline));
+                return true;
+            }
+            let spin = rule.plan();
+            if !spin.is_zero() {
+                let end = deadline.map_or(start + spin, |d| d.min(start + spin));
+                loop {
+                    if poll(&mut fds, 0) {
+                        if fds[0].revents != 0 {
+                            rule.record(start.elapsed(), true);
+                        }
+                        return true;
+                    }
+                    let now = Instant::now();
+                    if now >= end {
+                        if deadline.is_some_and(|d| now >= d) {
+                            return true; // the caller reports its timeout
+                        }
+                        break;
+                    }
+                    for _ in 0..HINTS_PER_CHECK {
+                        std::hint::spin_loop();
+                    }
+                }
+            }
+            if poll(&mut fds, poll_timeout(deadline)) && fds[0].revents != 0 {
+                rule.record(start.elapsed(), !spin.is_zero());
+            }
             true
         }
+    }
+
+    /// `poll`'s timeout for `deadline`, in milliseconds (-1: none).
+    fn poll_timeout(deadline: Option<Instant>) -> i32 {
+        match deadline {
+            None => -1,
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                // Round up: waking before the deadline would only spin.
+                let ms = left.as_nanos().div_ceil(1_000_000);
+                ms.min(i32::MAX as u128) as i32
+            }
+        }
+    }
+
+    /// `poll(2)` on `fds`; `true` if any of them is ready.
+    fn poll(fds: &mut [libc::pollfd; 2], timeout_ms: i32) -> bool {
+        // SAFETY: `fds` is a valid array of two pollfd structures for the whole call.
+        unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout_ms) > 0 }
     }
 
     pub type Fd = RawFd;
@@ -139,20 +206,24 @@ mod imp {
 
 #[cfg(not(unix))]
 mod imp {
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
-    /// No direct waiting on this platform: callers use the condition variable.
-    #[derive(Default)]
+    /// No direct waiting on this platform (so no spin either): callers use the condition
+    /// variable.
     pub struct Waker;
 
     impl Waker {
+        pub fn new(_spin: Duration) -> Waker {
+            Waker
+        }
+
         pub fn available(&self) -> bool {
             false
         }
 
         pub fn wake(&self) {}
 
-        pub fn wait(&self, _fd: Fd, _write: bool, _deadline: Option<Instant>) -> bool {
+        pub fn wait(&self, _fd: Fd, _write: bool, _deadline: Option<Instant>, _spin: bool) -> bool {
             false
         }
     }
@@ -165,4 +236,4 @@ mod imp {
     }
 }
 
-pub use imp::{fd_of, Waker, NO_FD};
+pub use imp::{fd_of, Fd, Waker, NO_FD};

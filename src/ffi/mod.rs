@@ -1,24 +1,33 @@
 //! The C ABI. This layer only validates arguments, converts between C and Rust types, and
-//! calls into [`crate::client`]; every export runs inside [`boundary`], which turns errors into
-//! result codes plus a per-thread message and a panic into `WSB_INTERNAL`.
+//! calls into [`crate::client`]. Every export runs inside the panic boundary of [`panic`]; those
+//! that return a `wsb_result` through [`boundary`], which also turns errors into result codes
+//! plus a per-thread message.
 //!
-//! The rustdoc of every `pub` item here is copied by cbindgen into `include/wsbridge.h`.
+//! The rustdoc of every `pub` item here is copied by cbindgen into `include/wsbridge.h`; the
+//! result codes come from the table in [`result`] (docs/architecture.md says how the header and
+//! the bindings' copies are generated).
 
 // Declaration order is header order.
 pub mod connection;
-pub mod error;
+pub mod diagnostics;
 pub mod handle;
+pub mod kind;
+mod last_error;
+mod panic;
 pub mod result;
-pub mod runtime;
+pub mod shutdown;
+pub mod state;
 pub mod version;
+// The env API (docs/env.md) after the connection API it is built on.
+pub mod env;
 
-use crate::client::{Error, ErrorKind};
+use crate::Error;
 use result::*;
 use std::borrow::Cow;
 use std::ffi::{c_char, CStr};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// An error on its way out to C: the result code and the message for `wsb_last_error`.
+#[derive(Debug)]
 pub(crate) struct Failure {
     pub code: wsb_result,
     pub message: Cow<'static, str>,
@@ -39,20 +48,18 @@ impl Failure {
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
+        Failure::new(code_of(e.kind()), e.message().to_string())
+    }
+}
+
+impl From<crate::env::Error> for Failure {
+    fn from(e: crate::env::Error) -> Self {
+        use crate::env::ErrorKind as K;
         let code = match e.kind() {
-            ErrorKind::Timeout => WSB_TIMEOUT,
-            ErrorKind::BufferTooSmall => WSB_BUFFER_TOO_SMALL,
-            ErrorKind::WouldBlock => WSB_WOULD_BLOCK,
-            ErrorKind::Closed => WSB_CLOSED,
-            ErrorKind::InvalidArgument => WSB_INVALID_ARGUMENT,
-            ErrorKind::InvalidUtf8 => WSB_INVALID_UTF8,
-            ErrorKind::MessageTooBig => WSB_MESSAGE_TOO_BIG,
-            ErrorKind::ConnectFailed => WSB_CONNECT_FAILED,
-            ErrorKind::HandshakeFailed => WSB_HANDSHAKE_FAILED,
-            ErrorKind::TlsFailed => WSB_TLS_FAILED,
-            ErrorKind::ConnectionLost => WSB_CONNECTION_LOST,
-            ErrorKind::ProtocolError => WSB_PROTOCOL_ERROR,
-            ErrorKind::Internal => WSB_INTERNAL,
+            K::Client(k) => code_of(k),
+            K::TrainerProtocol => WSB_ENV_PROTOCOL_ERROR,
+            K::VersionMismatch => WSB_ENV_VERSION_MISMATCH,
+            K::Refused => WSB_ENV_REFUSED,
         };
         Failure::new(code, e.message().to_string())
     }
@@ -60,28 +67,17 @@ impl From<Error> for Failure {
 
 pub(crate) type FfiResult = Result<(), Failure>;
 
-/// Runs an export's body: `Ok` becomes `WSB_OK`; a failure sets the calling thread's last error
-/// and returns its code; a panic is caught (it must never unwind into C) and becomes
-/// `WSB_INTERNAL`.
+/// Runs the body of an export that returns a `wsb_result`, inside the panic boundary
+/// ([`panic::guard`]: a panic becomes `WSB_INTERNAL`): `Ok` becomes `WSB_OK`; a failure sets the
+/// calling thread's last error and returns its code.
 pub(crate) fn boundary(function: &'static str, body: impl FnOnce() -> FfiResult) -> wsb_result {
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(())) => WSB_OK,
-        Ok(Err(f)) => {
-            error::set(f.message);
+    panic::guard(function, || match body() {
+        Ok(()) => WSB_OK,
+        Err(f) => {
+            last_error::set(f.message);
             f.code
         }
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
-            error::set(Cow::Owned(format!(
-                "internal error in {function}: {what} (this is a wsbridge bug; please report it)"
-            )));
-            WSB_INTERNAL
-        }
-    }
+    })
 }
 
 /// A required, NUL-terminated UTF-8 string argument.
@@ -118,11 +114,28 @@ pub(crate) fn write_opt<T>(ptr: *mut T, value: T) {
     }
 }
 
-/// A byte buffer argument: NULL is allowed only with a zero length.
+/// The largest size of any object in memory (`PTRDIFF_MAX`): a length or capacity above it
+/// cannot describe a real buffer, and must not reach `slice::from_raw_parts`.
+const MAX_BUFFER: usize = isize::MAX as usize;
+
+/// Refuses a length or capacity no real buffer can have (see [`MAX_BUFFER`]).
+fn size_arg(size: usize, name: &str, what: &str) -> Result<(), Failure> {
+    if size > MAX_BUFFER {
+        return Err(Failure::invalid(format!(
+            "`{name}`: its {what} is {size}, larger than PTRDIFF_MAX ({MAX_BUFFER}), which no \
+             buffer can have; pass the buffer's real size"
+        )));
+    }
+    Ok(())
+}
+
+/// A byte buffer argument: NULL is allowed only with a zero length; a length above
+/// `PTRDIFF_MAX` is refused.
 pub(crate) fn bytes_arg<'a>(ptr: *const u8, len: usize, name: &str) -> Result<&'a [u8], Failure> {
     if len == 0 {
         return Ok(&[]);
     }
+    size_arg(len, name, "length")?;
     if ptr.is_null() {
         return Err(Failure::invalid(format!(
             "`{name}` is NULL but its length is {len}"
@@ -132,11 +145,13 @@ pub(crate) fn bytes_arg<'a>(ptr: *const u8, len: usize, name: &str) -> Result<&'
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
-/// A writable byte buffer argument: NULL is allowed only with a zero capacity.
+/// A writable byte buffer argument: NULL is allowed only with a zero capacity; a capacity above
+/// `PTRDIFF_MAX` is refused.
 pub(crate) fn buf_arg<'a>(ptr: *mut u8, cap: usize, name: &str) -> Result<&'a mut [u8], Failure> {
     if cap == 0 {
         return Ok(&mut []);
     }
+    size_arg(cap, name, "capacity")?;
     if ptr.is_null() {
         return Err(Failure::invalid(format!(
             "`{name}` is NULL but its capacity is {cap}"

@@ -1,5 +1,6 @@
 //! The library version, as a function and as macros that must agree with it.
 
+use super::panic::guard;
 use std::ffi::c_char;
 
 /// Major version of the header (agrees with wsb_version(); checked by the tests).
@@ -15,7 +16,9 @@ pub const WSB_VERSION_PATCH: u32 = 0;
 /// Returns a static NUL-terminated string: never free it. Thread-safe.
 #[no_mangle]
 pub extern "C" fn wsb_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    guard("wsb_version", || {
+        concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    })
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! and keeps each one's next deadline in a timer set. User threads talk to it through
 //! [`Handle::send`], which queues a [`Cmd`] and wakes the poll.
 
-use super::resolver::Resolver;
+use super::resolver::{Lookup, Resolver};
 use crate::sync::lock;
 use mio::{Events, Poll, Registry, Token, Waker};
 use std::collections::{BTreeSet, HashMap};
@@ -26,6 +26,10 @@ pub enum Next {
 }
 
 /// Something the reactor drives: a connection. Every call happens on the reactor thread.
+///
+/// A driven object never owns a [`super::Live`] (a `Connection`): the reactor drops the objects
+/// it drives, and the thread that drops the last `Live` joins the I/O thread, which therefore
+/// can never be that thread.
 pub trait Driven: Send + Sync {
     /// Registered with the reactor: start working (resolve, connect ...).
     fn start(&self, rt: &Arc<Handle>) -> Next;
@@ -86,8 +90,9 @@ impl Handle {
         });
     }
 
-    pub(super) fn stop_resolver(&self) {
-        self.resolver.stop();
+    /// Stops the DNS thread; see [`Resolver::stop`]. Only once the I/O thread has been joined.
+    pub(super) fn stop_resolver(&self) -> Option<Lookup> {
+        self.resolver.stop()
     }
 }
 

@@ -13,6 +13,10 @@ use tungstenite::{Message, WebSocket};
 /// What the server does with each accepted connection.
 pub type Behaviour = Arc<dyn Fn(WebSocket<TcpStream>, String) + Send + Sync>;
 
+/// Decides on each upgrade request before it is accepted, from its path and its Authorization
+/// header: `None` accepts, `Some(status)` refuses with that HTTP status.
+pub type Gate = Arc<dyn Fn(&str, Option<&str>) -> Option<u16> + Send + Sync>;
+
 pub struct Server {
     pub port: u16,
     stop: Arc<AtomicBool>,
@@ -22,6 +26,12 @@ pub struct Server {
 impl Server {
     /// A server that runs `behaviour(ws, path)` on a thread per connection.
     pub fn start(behaviour: Behaviour) -> Server {
+        Server::gated(Arc::new(|_, _| None), behaviour)
+    }
+
+    /// A server that asks `gate` about each upgrade request, then runs `behaviour(ws, path)` on
+    /// the accepted ones, on a thread per connection.
+    pub fn gated(gate: Gate, behaviour: Behaviour) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
@@ -33,6 +43,7 @@ impl Server {
                 }
                 let Ok(stream) = stream else { continue };
                 let behaviour = Arc::clone(&behaviour);
+                let gate = Arc::clone(&gate);
                 std::thread::spawn(move || {
                     let mut path = String::new();
                     let cfg = WebSocketConfig::default()
@@ -42,7 +53,17 @@ impl Server {
                         stream,
                         |req: &tungstenite::handshake::server::Request, resp| {
                             path = req.uri().path().to_string();
-                            Ok(resp)
+                            let auth = req
+                                .headers()
+                                .get("authorization")
+                                .and_then(|v| v.to_str().ok());
+                            match gate(&path, auth) {
+                                None => Ok(resp),
+                                Some(status) => Err(tungstenite::http::Response::builder()
+                                    .status(status)
+                                    .body(None)
+                                    .unwrap()),
+                            }
                         },
                         Some(cfg),
                     );

@@ -19,13 +19,13 @@ def cases() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def echo_port():
-    with Server("wsserver.py", "--max-size", str(64 * 2**20)) as server:
-        yield str(server.port)
+def ports():
+    with Server("wsserver.py", "--max-size", str(64 * 2**20)) as server, Server("misbehave.py") as misbehave:
+        yield {"WSB_ECHO_PORT": str(server.port), "WSB_MISBEHAVE_PORT": str(misbehave.port)}
 
 
 @pytest.mark.parametrize("case", cases())
-def test_case(echo_port: str, case: str) -> None:
-    env = dict(os.environ, WSB_ECHO_PORT=echo_port)
+def test_case(ports: dict[str, str], case: str) -> None:
+    env = dict(os.environ, **ports)
     proc = subprocess.run([BINARY, case], env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, f"{case} failed:\n{proc.stdout}{proc.stderr}"

@@ -64,6 +64,16 @@ int port() {
 
 std::string url(std::string_view path) { return "ws://127.0.0.1:" + std::to_string(port()) + std::string(path); }
 
+// A URL of tests/servers/misbehave.py (WSB_MISBEHAVE_PORT).
+std::string misbehave_url(std::string_view path) {
+    const char *v = std::getenv("WSB_MISBEHAVE_PORT");
+    if (!v) {
+        std::fprintf(stderr, "wrapper_test: WSB_MISBEHAVE_PORT is not set (run through tests/cpp/test_wrapper.py)\n");
+        std::exit(2);
+    }
+    return "ws://127.0.0.1:" + std::string(v) + std::string(path);
+}
+
 // A per-process name, so /record/<id> routes of different cases never collide.
 std::string unique(std::string_view stem) { return std::string(stem) + "-" + std::to_string(getpid()); }
 
@@ -326,6 +336,70 @@ void test_options_json() {
     CHECK(contains(refused.error().message(), "option `tls`"), "message: %s", refused.error().message().c_str());
 }
 
+// Options::reconnect: on its own (defaults) and with every field, taken by the library.
+void test_reconnect_options_json() {
+    Options o;
+    o.reconnect.enabled = true;
+    CHECK(o.to_json() == "{\"reconnect\": {}}", "defaults: %s", o.to_json().c_str());
+    o.reconnect.delay_ms = 20;
+    o.reconnect.max_delay_ms = 400;
+    o.reconnect.give_up_ms = -1;
+    o.reconnect.jitter_percent = 0;
+    const std::string want =
+        "{\"reconnect\": {\"delay_ms\": 20, \"max_delay_ms\": 400, \"give_up_ms\": -1, \"jitter_percent\": 0}}";
+    CHECK(o.to_json() == want, "\n got  %s\n want %s", o.to_json().c_str(), want.c_str());
+    Result<Client> c = Client::connect(url("/echo"), o);
+    CHECK_OK(c);
+    o.reconnect.jitter_percent = 101;
+    Result<Client> refused = Client::connect(url("/echo"), o);
+    CHECK_FAILS(refused, WSB_INVALID_ARGUMENT);
+    CHECK(contains(refused.error().message(), "reconnect.jitter_percent"), "message: %s",
+          refused.error().message().c_str());
+}
+
+// Options::reconnect against a trainer that refuses twice (HTTP 503): the message sent while
+// refused arrives once it accepts. Then one that restarts (closes with 1012): recv says
+// is_reconnected() once, with the facts, and the new connection's messages follow.
+void test_reconnect() {
+    Options o;
+    o.reconnect.enabled = true;
+    o.reconnect.delay_ms = 20;
+    o.reconnect.give_up_ms = -1;
+    Result<Client> c = Client::connect_async(misbehave_url("/refuse/2/" + unique("refuse")), o);
+    CHECK_OK(c);
+    CHECK_OK(c->send("sent while refused"));
+    Result<Message> echoed = c->recv(20s);
+    CHECK_OK(echoed);
+    CHECK(echoed->text() == "sent while refused", "got %.*s", static_cast<int>(echoed->size), echoed->text().data());
+    Result<wsbridge::State> state = c->state();
+    CHECK(state.ok() && *state == wsbridge::State::open, "state %u", static_cast<unsigned>(*state));
+
+    Result<Client> r = Client::connect(url("/close/1012/restart"), o);
+    CHECK_OK(r);
+    Result<Message> first = r->recv(20s);
+    CHECK(first.ok() && first->text() == "closing", "%s", first.error().to_string().c_str());
+    Result<Message> news = r->recv(20s);
+    CHECK(news.error().is_reconnected(), "got %s", news.error().to_string().c_str());
+    CHECK(contains(news.error().message(), "code 1012"), "message: %s", news.error().message().c_str());
+    Result<Message> again = r->recv(20s);
+    CHECK(again.ok() && again->text() == "closing", "%s", again.error().to_string().c_str());
+}
+
+// The destructor never blocks: a Client connected to a frozen trainer (it reads nothing, so it
+// never answers the close) with no limit on its close is destroyed at once; shutdown() waits
+// for that close in the background and reports it did not complete.
+void test_destructor_never_blocks() {
+    {
+        Result<Client> c = Client::connect(misbehave_url("/freeze/" + unique("frozen-destructor")));
+        CHECK_OK(c);
+        c->set_close_timeout(wsbridge::forever);
+    }  // ~Client: a blocking close would wait for ever here
+    Result<void> down = wsbridge::shutdown(300ms);
+    CHECK_FAILS(down, WSB_TIMEOUT);
+    CHECK(contains(down.error().message(), "1 of 1 connections did not finish closing"), "message: %s",
+          down.error().message().c_str());
+}
+
 void test_options_reach_the_server() {
     Options o;
     o.headers["X-Wsb-Test"] = "say \"hi\"\tback\\slash";
@@ -431,6 +505,51 @@ void test_close_from_another_thread() {
     receiver.join();
     CHECK_OK(closed);
     CHECK(seen == WSB_CLOSED || seen == WSB_INVALID_HANDLE, "the waiting recv returned %s", wsb_result_name(seen));
+}
+
+// A trainer frozen by /freeze/<id> reads nothing, so a blocking close without a time limit
+// would wait until /resume/<id>, which this test opens only after close_in_background returned.
+void test_close_in_background_never_blocks() {
+    const std::string id = unique("freeze");
+    Result<Client> c = Client::connect(misbehave_url("/freeze/" + id + "?id=" + id));
+    CHECK_OK(c);
+    Result<void> started = c->close_in_background(4005, "level unloaded", wsbridge::forever);
+    CHECK_OK(started);
+    CHECK(!c->valid(), "the Client is empty at once");
+    CHECK_FAILS(c->send("late"), WSB_INVALID_HANDLE);
+    Result<Client> resume = Client::connect(misbehave_url("/resume/" + id));
+    CHECK_OK(resume);
+    Result<Message> resumed = resume->recv(10s);
+    CHECK_OK(resumed);
+    // /report/<id> answers once the frozen connection has ended: the background close finished.
+    Result<Client> report = Client::connect(misbehave_url("/report/" + id));
+    CHECK_OK(report);
+    Result<Message> seen = report->recv(wsbridge::forever);
+    CHECK_OK(seen);
+    CHECK(contains(seen->text(), "4005") && contains(seen->text(), "level unloaded"), "report %.*s",
+          static_cast<int>(seen->size), seen->text().data());
+    Client empty;
+    CHECK_OK(empty.close_in_background());
+    Result<Client> other = Client::connect(url("/echo"));
+    CHECK_OK(other);
+    CHECK_FAILS(other->close_in_background(1000, std::string("bad\0reason", 10)), WSB_INVALID_ARGUMENT);
+    CHECK(other->valid(), "a refused reason changes nothing");
+}
+
+// Sending on a lost link is a value, never a crash: WSB_CLOSED or WSB_CONNECTION_LOST, and the
+// end still reaches the game through recv, once, as the error that ended it.
+void test_send_on_a_lost_link() {
+    Result<Client> c = Client::connect(misbehave_url("/drop"));
+    CHECK_OK(c);
+    Result<Message> end = c->recv(10s);
+    CHECK(!end && !end.error().is_timeout(), "the drop is reported by recv");
+    for (int i = 0; i < 3; i++) {
+        Result<void> sent = c->send("obs");
+        CHECK(sent.error().code() == WSB_CLOSED || sent.error().code() == WSB_CONNECTION_LOST, "send: %s",
+              sent.error().to_string().c_str());
+    }
+    Result<Message> after = c->recv(0ms);
+    CHECK(after.error().is_closed(), "then WSB_CLOSED: %s", after.error().to_string().c_str());
 }
 
 void test_poll() {
@@ -540,10 +659,15 @@ const Case kCases[] = {
     {"connect_async", test_connect_async},
     {"options_json", test_options_json},
     {"options_reach_the_server", test_options_reach_the_server},
+    {"reconnect_options_json", test_reconnect_options_json},
+    {"reconnect", test_reconnect},
+    {"destructor_never_blocks", test_destructor_never_blocks},
     {"error_values", test_error_values},
     {"recv_timeout", test_recv_timeout},
     {"close_status", test_close_status},
     {"close_from_another_thread", test_close_from_another_thread},
+    {"close_in_background_never_blocks", test_close_in_background_never_blocks},
+    {"send_on_a_lost_link", test_send_on_a_lost_link},
     {"poll", test_poll},
     {"lockstep_exchange", test_lockstep_exchange},
     {"shutdown", test_shutdown},

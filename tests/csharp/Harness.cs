@@ -160,7 +160,7 @@ namespace Wsbridge.Tests
         // Waits for the next message that is not Close.
         public static WsMessage Next(WsClient client, WsMessage message)
         {
-            Check.True(client.Receive(message, Patience), "no message from " + client.Url + " within " + Patience + " ms");
+            Check.Equal(WsReceiveResult.Message, client.Receive(message, Patience), "Receive from " + client.Url + " (Patience " + Patience + " ms)");
             return message;
         }
 
@@ -171,8 +171,10 @@ namespace Wsbridge.Tests
             var message = new WsMessage();
             while (true)
             {
-                Check.True(client.Receive(message, Patience), "no close from " + client.Url + " within " + Patience + " ms");
-                if (message.Type == WsMessageType.Close) return texts;
+                WsReceiveResult got = client.Receive(message, Patience);
+                Check.False(got == WsReceiveResult.Timeout, "no close from " + client.Url + " within " + Patience + " ms");
+                Check.Equal(got == WsReceiveResult.Closed, message.Type == WsMessageType.Close, "Closed comes with a Close message");
+                if (got == WsReceiveResult.Closed) return texts;
                 texts.Add(message.GetText());
             }
         }

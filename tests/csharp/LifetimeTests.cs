@@ -40,7 +40,7 @@ namespace Wsbridge.Tests
                 started.Set();
                 try
                 {
-                    while (!client.Receive(last, 50)) { }
+                    while (client.Receive(last, 50) == WsReceiveResult.Timeout) { }
                 }
                 catch (Exception e)
                 {

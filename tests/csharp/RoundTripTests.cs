@@ -120,15 +120,16 @@ namespace Wsbridge.Tests
         {
             using (var client = WsClient.Connect(Server.Url("/silent")))
             {
-                Check.Equal<WsMessage>(null, client.Receive(50), "nothing from /silent");
+                Check.Equal(WsReceiveResult.Timeout, client.Receive(new WsMessage(), 50), "nothing from /silent");
                 Check.False(client.TryReceive(new WsMessage()), "TryReceive on a quiet connection");
                 Check.Equal(WsState.Open, client.State, "still open");
             }
             using (var client = WsClient.Connect(Server.Url("/echo")))
             {
                 client.Send("one");
-                WsMessage message = client.Receive(Server.Patience);
-                Check.True(message != null && message.GetText() == "one", "Receive(timeout) returns a new message");
+                var message = new WsMessage(0);
+                Check.Equal(WsReceiveResult.Message, client.Receive(message, Server.Patience), "Receive(message, timeout)");
+                Check.Equal("one", message.GetText(), "the message");
             }
         }
     }

@@ -1,6 +1,7 @@
 """The Unity package's layout: package.json and the .asmdef, a .meta for every file and folder,
-the native plugin folders and their per-platform import settings, and NativeMethods.cs as an
-exact mirror of include/wsbridge.h (every entry point, parameter type and constant)."""
+the native plugin folders and their per-platform import settings, and the iOS switch of the
+generated NativeMethods.g.cs. (NativeMethods.g.cs and WsResult.g.cs are generated from the Rust
+source and drift-checked by tests/generated, like the header.)"""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "bindings" / "unity"
 HEADER = ROOT / "include" / "wsbridge.h"
-NATIVE_METHODS = PACKAGE / "Runtime" / "NativeMethods.cs"
+NATIVE_METHODS = PACKAGE / "Runtime" / "NativeMethods.g.cs"
 
 # Native library per platform: folder, file name as DllImport("wsbridge") finds it there, and the
 # import settings it needs: {(platform group, platform): {setting: value}}; all others disabled.
@@ -63,17 +64,32 @@ def test_package_json() -> None:
 
 
 def test_asmdef() -> None:
-    asmdefs = list(PACKAGE.rglob("*.asmdef"))
-    assert [p.relative_to(PACKAGE).as_posix() for p in asmdefs] == ["Runtime/Wsbridge.asmdef"]
+    asmdefs = sorted(PACKAGE.rglob("*.asmdef"))
+    assert [p.relative_to(PACKAGE).as_posix() for p in asmdefs] == [
+        "Runtime/Wsbridge.asmdef",
+        "Tests/Runtime/Wsbridge.Tests.asmdef",
+    ]
     asmdef = json.loads(asmdefs[0].read_text())
     assert asmdef["name"] == "Wsbridge" and asmdef["rootNamespace"] == "Wsbridge"
     assert asmdef["allowUnsafeCode"] is True, "NativeMethods passes pointers"
     assert asmdef["autoReferenced"] is True, "game scripts without an asmdef must see the package"
     assert asmdef["noEngineReferences"] is False, "UnityLifecycle.cs uses UnityEngine"
-    assert asmdef["excludePlatforms"] == ["WebGL"], "no sockets in a browser"
+    assert asmdef["excludePlatforms"] == [], "every platform, WebGL included (Plugins/WebGL/wsbridge.jslib)"
     assert asmdef["includePlatforms"] == []
     for source in (PACKAGE / "Runtime").glob("*.cs"):
         assert "namespace Wsbridge\n" in source.read_text(), f"{source.name} is outside namespace Wsbridge"
+
+
+def test_tests_asmdef_is_a_unity_test_framework_assembly() -> None:
+    """Tests/Runtime: compiled by Unity only in a project that lists the package in "testables"."""
+    asmdef = json.loads((PACKAGE / "Tests" / "Runtime" / "Wsbridge.Tests.asmdef").read_text())
+    assert asmdef["name"] == "Wsbridge.Tests"
+    assert asmdef["references"] == ["Wsbridge", "UnityEngine.TestRunner", "UnityEditor.TestRunner"]
+    assert asmdef["overrideReferences"] is True and asmdef["precompiledReferences"] == ["nunit.framework.dll"]
+    assert asmdef["defineConstraints"] == ["UNITY_INCLUDE_TESTS"]
+    assert asmdef["autoReferenced"] is False, "game scripts must not see the tests"
+    sources = list((PACKAGE / "Tests" / "Runtime").glob("*.cs"))
+    assert sources and all("[Test]" in p.read_text() for p in sources)
 
 
 # ---- .meta files ---------------------------------------------------------------------------
@@ -124,7 +140,7 @@ def test_meta_guids_unique_and_importers_match() -> None:
             "folder"
             if asset.is_dir()
             else "PluginImporter:"
-            if meta.parent.name == "native"
+            if meta.parent.name in ("native", "WebGL")
             else {
                 ".cs": "MonoImporter:",
                 ".asmdef": "AssemblyDefinitionImporter:",
@@ -180,6 +196,29 @@ def test_plugin_import_settings(plugin: str) -> None:
     assert excludes.get("Win") == "1", f"{plugin}: no 32-bit Windows build"
 
 
+def test_webgl_plugin_is_the_jslib_for_webgl_only() -> None:
+    webgl = PACKAGE / "Plugins" / "WebGL"
+    assert sorted(p.name for p in webgl.iterdir()) == ["wsbridge.jslib", "wsbridge.jslib.meta"]
+    entries, excludes = platform_data(webgl / "wsbridge.jslib.meta")
+    assert {key for key, (on, _) in entries.items() if on} == {("WebGL", "WebGL")}
+    assert excludes.get("WebGL") == "0"
+    assert all(v == "1" for k, v in excludes.items() if k != "WebGL"), excludes
+
+
+def test_webgl_replaces_the_pinvoke_declarations() -> None:
+    """On WebGL the generated DllImports are left out and NativeMethods.WebGL.cs gives the same
+    functions, with the same signatures, over the .jslib."""
+    text = NATIVE_METHODS.read_text()
+    assert "internal static unsafe partial class NativeMethods" in text
+    block = re.search(r"#if UNITY_WEBGL && !UNITY_EDITOR\n(.*?)#else\n(.*?)#endif\n    }\n}", text, re.S)
+    assert block, "the DllImports of NativeMethods.g.cs must be left out under UNITY_WEBGL && !UNITY_EDITOR"
+    declared = {m.group(2): m.group(1) for m in re.finditer(r"static extern ((?:\w|\*)+ (wsb_\w+)\(.*?\));", block.group(2))}
+    shim = (PACKAGE / "Runtime" / "NativeMethods.WebGL.cs").read_text()
+    assert shim.startswith("//") and "#if UNITY_WEBGL && !UNITY_EDITOR" in shim
+    implemented = {m.group(2): m.group(1) for m in re.finditer(r"internal static ((?:\w|\*)+ (wsb_\w+)\(.*?\))\n", shim)}
+    assert declared and implemented == declared
+
+
 def test_ios_links_statically_through_internal() -> None:
     text = NATIVE_METHODS.read_text()
     block = re.search(r"#if UNITY_IOS && !UNITY_EDITOR\n(.*?)#else\n(.*?)#endif", text, re.S)
@@ -187,69 +226,3 @@ def test_ios_links_statically_through_internal() -> None:
     assert 'Library = "__Internal"' in block.group(1)
     assert 'Library = "wsbridge"' in block.group(2)
 
-
-# ---- NativeMethods.cs against the header ---------------------------------------------------
-
-C_TO_CSHARP = {
-    "const char *": "byte*",
-    "char *": "byte*",
-    "const uint8_t *": "byte*",
-    "uint8_t *": "byte*",
-    "wsb_handle": "ulong",
-    "wsb_handle *": "ulong*",
-    "wsb_result": "uint",
-    "uint32_t": "uint",
-    "uint32_t *": "uint*",
-    "int32_t": "int",
-    "uint16_t": "ushort",
-    "uint16_t *": "ushort*",
-    "size_t": "UIntPtr",
-    "size_t *": "UIntPtr*",
-}
-
-
-def c_type(decl: str) -> tuple[str, str]:
-    """'const char *url' -> ('const char *', 'url')."""
-    m = re.fullmatch(r"(.*?)\s*(\**)\s*(\w+)", " ".join(decl.split()))
-    base, stars, name = m.groups()
-    return (f"{base} {stars}" if stars else base), name
-
-
-def header_functions() -> dict[str, tuple[str, list[tuple[str, str]]]]:
-    text = re.sub(r"/\*.*?\*/|//[^\n]*", "", HEADER.read_text(), flags=re.S)
-    functions = {}
-    for ret, name, params in re.findall(r"^([\w ]+?\s*\**)\s*(wsb_\w+)\(([^)]*)\);", text, re.M | re.S):
-        args = [] if params.strip() == "void" else [c_type(p) for p in params.split(",")]
-        functions[name] = (" ".join(ret.split()), args)
-    return functions
-
-
-def csharp_imports() -> dict[str, tuple[str, list[tuple[str, str]]]]:
-    text = NATIVE_METHODS.read_text()
-    imports = {}
-    pattern = r"\[DllImport\((.*?)\)\]\s*internal static extern (\S+) (wsb_\w+)\(([^)]*)\);"
-    for attribute, ret, name, params in re.findall(pattern, text):
-        assert attribute == "Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true", name
-        args = [tuple(p.split()) for p in params.split(",")] if params.strip() else []
-        imports[name] = (ret, [(t, n.lstrip("@")) for t, n in args])
-    return imports
-
-
-def test_header_parses() -> None:
-    functions = header_functions()
-    assert len(functions) >= 12 and "wsb_recv" in functions and "wsb_shutdown" in functions
-
-
-def test_every_entry_point_is_bound_exactly() -> None:
-    header, imports = header_functions(), csharp_imports()
-    assert sorted(imports) == sorted(header), "DllImports and header functions differ"
-    for name, (ret, args) in header.items():
-        assert imports[name][0] == C_TO_CSHARP[ret], f"{name} returns {ret}"
-        expected = [(C_TO_CSHARP[t], n) for t, n in args]
-        assert imports[name][1] == expected, f"{name}: C# {imports[name][1]} vs header {expected}"
-
-
-def test_constants_match_the_header() -> None:
-    header = dict(re.findall(r"^#define (WSB_\w+) (\d+)$", HEADER.read_text(), re.M))
-    mirrored = dict(re.findall(r"internal const \w+ (WSB_\w+) = (\d+);", NATIVE_METHODS.read_text()))
-    assert mirrored == header

@@ -1,14 +1,18 @@
 """Every fault case, once: an id naming the scenario and the arguments of
-`fault_test CASE ARG...` (tests/c/fault/). test_faults.py runs them all; test_memory.py runs
+`fault_test CASE ARG...` (tests/fault/fault_test/). test_faults.py runs them all; test_memory.py runs
 them under ASan/UBSan and a subset under valgrind; docs/reliability.md cites the ids."""
 
 from __future__ import annotations
 
 
-def malformed(name: str, result: str, code: int, fact: str, *delivered: str) -> tuple[str, list[str]]:
+def malformed(name: str, result: str, code: int, fact: str, *delivered: str,
+              answered: bool = True) -> tuple[str, list[str]]:
     """A malformed-frame case (tests/servers/rawws.py FRAMES): the result wsb_recv reports, the
-    close code the server receives, a fact in the message, the messages delivered first."""
-    return f"malformed-{name}", ["malformed", name, result, str(code), fact, *delivered]
+    close code the server receives, a fact in the message, the messages delivered first (after
+    "hello"); the game answers each, and the answers reach the server before our close frame
+    unless the peer's own close came first (``answered=False``)."""
+    answers = "answered" if answered else "unanswered"
+    return f"malformed-{name}", ["malformed", name, result, str(code), fact, answers, *delivered]
 
 
 MALFORMED = [
@@ -37,12 +41,12 @@ MALFORMED = [
 # before wsbridge sees it; wsbridge reports WSB_PROTOCOL_ERROR saying the code is forbidden
 # (docs/reliability.md, which cites these by their own test name, test_forbidden_close_code).
 FORBIDDEN_CLOSE_CODES = [
-    malformed("close-code-1005", "WSB_PROTOCOL_ERROR", 1002, "forbids"),
-    malformed("close-code-999", "WSB_PROTOCOL_ERROR", 1002, "forbids"),
+    malformed("close-code-1005", "WSB_PROTOCOL_ERROR", 1002, "forbids", answered=False),
+    malformed("close-code-999", "WSB_PROTOCOL_ERROR", 1002, "forbids", answered=False),
 ]
 
 # Cases that measure RSS: meaningless under valgrind and ASan, which keep memory of their own.
-RSS_CASES = ("flood", "flood_control", "backpressure")
+RSS_CASES = ("flood", "flood_control", "backpressure", "ping_flood", "ping_flood_control")
 # Cases that kill or freeze their server: each gets a server of its own.
 OWN_SERVER_CASES = ("killed", "frozen")
 
@@ -55,6 +59,8 @@ CASES: list[tuple[str, list[str]]] = [
     ("upgrade-answered-with-garbage", ["bad_upgrade", "/garbage", "invalid upgrade response"]),
     ("upgrade-hung-up", ["bad_upgrade", "/hangup", "closed the connection before answering the HTTP upgrade"]),
     ("upgrade-wrong-accept-key", ["bad_upgrade", "/bad-accept", "Sec-WebSocket-Accept"]),
+    # RFC 6455 4.1: an extension the client did not offer fails the connection
+    ("upgrade-accepts-unoffered-extension", ["bad_upgrade", "/deflate", "Sec-WebSocket-Extensions"]),
     # a peer that dies, freezes or never finishes
     ("server-killed-mid-message", ["killed"]),
     ("server-frozen", ["frozen"]),
@@ -71,8 +77,17 @@ CASES: list[tuple[str, list[str]]] = [
     ("flood-recv-queue-4MiB", ["flood", str(4 << 20), "1500"]),
     ("flood-control-grows-without-cap", ["flood_control", str(48 * 1024), "5000"]),
     ("backpressure-would-block-then-exactly-once", ["backpressure", str(1 << 20), "400"]),
+    # a server that floods pings and never reads the pongs: bounded by send_queue_max_bytes
+    ("ping-flood-pongs-bounded-by-send-queue", ["ping_flood", str(1 << 20), "3000"]),
+    ("ping-flood-control-grows-without-cap", ["ping_flood_control", str(8 * 1024), "20000"]),
+    ("ping-flood-with-keepalive-reported-lost", ["ping_flood_keepalive", str(1 << 20), "300", "700"]),
     # malformed frames from a raw-socket server
     *MALFORMED,
+    # the game answers the message before a malformed frame, then closes without reading on
+    ("malformed-answered-then-closed", ["malformed_close", "rsv2", "1002"]),
+    ("malformed-answered-then-closed-utf8", ["malformed_close", "utf8-text", "1007"]),
+    # a close frame without a code: the peer's status is 1005 (and so for a forbidden code)
+    ("peer-close-without-code", ["malformed", "close-empty", "WSB_CLOSED", "1005", "code 1005", "unanswered"]),
     # handles
     ("stale-and-forged-handles", ["stale_handles"]),
     ("close-races-send-and-recv", ["close_race", "2000"]),

@@ -53,6 +53,6 @@ def own_server(servers):
 
 @pytest.fixture(scope="session")
 def abi_servers():
-    """The servers tests/c/abi_test.c expects (as tests/interop/test_c_abi.py starts them)."""
+    """The servers tests/interop/abi_test.c expects (as tests/interop/test_c_abi.py starts them)."""
     with abi_test_servers() as env:
         yield env

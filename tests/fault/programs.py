@@ -31,6 +31,6 @@ def run(argv: list[str], env: dict[str, str], timeout: float = 120) -> str:
 
 
 def expect_rejection(argv: list[str], env: dict[str, str], rejected: bool) -> None:
-    """Runs a canary (tests/c/canary.c) under a checker: it must fail exactly when `rejected`."""
+    """Runs a canary (tests/fault/canary.c) under a checker: it must fail exactly when `rejected`."""
     proc = subprocess.run(argv, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
     assert (proc.returncode != 0) == rejected, f"{argv} exited {proc.returncode}:\n{proc.stderr}"

@@ -1,4 +1,4 @@
-"""The fault suite: the C ABI against real misbehaving peers (tests/c/fault/, built by
+"""The fault suite: the C ABI against real misbehaving peers (tests/fault/fault_test/, built by
 mk/reliability.mk). Each C case asserts the result codes, the facts in wsb_last_error and that
 every call returned within its timeout; these tests start the servers and run the cases
 listed in cases.py."""

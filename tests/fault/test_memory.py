@@ -1,5 +1,5 @@
 """Memory and thread safety of the C programs: valgrind memcheck (zero errors, nothing
-definitely lost) and gcc's ASan/UBSan (LeakSanitizer included), over tests/c/abi_test.c, the
+definitely lost) and gcc's ASan/UBSan (LeakSanitizer included), over tests/interop/abi_test.c, the
 fault cases and the unloading test. The canary proves each checker, with these very options,
 rejects a known bug.
 

@@ -1,4 +1,4 @@
-"""Runs every case of tests/c/abi_test.c against real Python ``websockets`` servers, once with
+"""Runs every case of tests/interop/abi_test.c against real Python ``websockets`` servers, once with
 the shared library and once with the static one (both built by ``make test``)."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from launch import abi_test_servers
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("WSB_BUILD_DIR", ROOT / "build"))
@@ -21,12 +20,6 @@ def cases() -> list[str]:
         raise RuntimeError(f"{binary} is missing: run the tests with `make test`")
     out = subprocess.run([binary, "--list"], check=True, capture_output=True, text=True).stdout
     return out.split()
-
-
-@pytest.fixture(scope="module")
-def servers():
-    with abi_test_servers() as env:
-        yield env
 
 
 @pytest.mark.parametrize("link", sorted(BINARIES))

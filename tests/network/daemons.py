@@ -39,6 +39,7 @@ class Daemon:
         ready: str | None,
         pass_fds: tuple[int, ...] = (),
         env: dict[str, str] | None = None,
+        log: Path | None = None,
     ) -> None:
         guard = [sys.executable, str(GUARD)]
         if ready:
@@ -46,6 +47,7 @@ class Daemon:
         for fd in pass_fds:
             guard += ["--pass-fd", str(fd)]
         self.command = command
+        log_file = None if log is None else log.open("a")
         self.proc = subprocess.Popen(
             [*guard, "--", *command],
             stdin=subprocess.PIPE,
@@ -53,7 +55,10 @@ class Daemon:
             text=True,
             pass_fds=pass_fds,
             env=env,
+            stderr=log_file,
         )
+        if log_file is not None:
+            log_file.close()  # the child has its own copy
         assert self.proc.stdout is not None
         self.status = self.proc.stdout.readline().strip()
         if self.status != "READY":
@@ -73,8 +78,9 @@ class Daemon:
             self.proc.wait()
 
 
-def nginx(config: str, directory: Path, listener: socket.socket) -> Daemon:
-    """Runs nginx with `config` (a whole nginx.conf) on the listening socket `listener`."""
+def nginx(config: str, directory: Path, listener: socket.socket, log: Path | None = None) -> Daemon:
+    """Runs nginx with `config` (a whole nginx.conf) on the listening socket `listener`; its
+    output goes to this process's standard error, or is appended to `log`."""
     directory.mkdir(parents=True, exist_ok=True)
     conf = directory / "nginx.conf"
     conf.write_text(config)
@@ -93,6 +99,7 @@ def nginx(config: str, directory: Path, listener: socket.socket) -> Daemon:
         ready="start worker processes",
         pass_fds=(fd,),
         env=dict(os.environ, NGINX=f"{fd};"),
+        log=log,
     )
     if not daemon.ready:
         raise RuntimeError(f"nginx did not start: {daemon.status}")

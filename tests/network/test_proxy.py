@@ -92,7 +92,7 @@ def test_proxy_authentication(netclient: Client, plain_trainer, auth_proxy) -> N
     wrong = netclient(ws(plain_trainer), {"proxy": auth_proxy.url("alice:wrong-password")})
     # tinyproxy answers wrong credentials with 401 rather than 407: the status line is quoted.
     wrong.failed(
-        "WSB_CONNECT_FAILED", '"HTTP/1.0 401', auth_proxy.url("alice:****"), 'user "alice" were rejected'
+        "WSB_CONNECT_FAILED", '"HTTP/1.0 401', auth_proxy.url("alice:***"), 'user "alice" were rejected'
     )
     assert "wrong-password" not in wrong.error
     run = netclient(ws(plain_trainer), {"proxy": auth_proxy.url("alice:s3cret")}).ok()
@@ -144,7 +144,7 @@ def test_bad_proxy_settings_are_rejected_before_connecting(netclient: Client, pl
         "WSB_INVALID_ARGUMENT",
         "environment variable ALL_PROXY",
         "only http:// proxies",
-        "bob:****@",
+        "bob:***@",
         "`proxy_from_env`",
     )
     netclient(ws(plain_trainer), {"proxy": "http://127.0.0.1:99999"}).failed(

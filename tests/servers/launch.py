@@ -56,7 +56,7 @@ class Server:
 
 @contextmanager
 def abi_test_servers() -> Iterator[dict[str, str]]:
-    """The servers tests/c/abi_test.c expects, as the environment it reads their ports from: an
+    """The servers tests/interop/abi_test.c expects, as the environment it reads their ports from: an
     echo server with raised limits, and one pinging every second with a one-second timeout."""
     with Server("wsserver.py", "--max-size", str(64 * 2**20)) as echo, Server(
         "wsserver.py", "--ping-interval", "1", "--ping-timeout", "1"
@@ -66,7 +66,8 @@ def abi_test_servers() -> Iterator[dict[str, str]]:
 
 async def serve_websockets(handler: Any, process_request: Any, **options: Any) -> None:
     """Serves `handler` with ``websockets`` on 127.0.0.1 (compression off; the command-line
-    options ``--ping-interval`` (0: no pings), ``--ping-timeout`` and ``--max-size``; `options`
+    options ``--ping-interval`` (0: no pings), ``--ping-timeout``, ``--max-size`` and ``--port``
+    (default 0: a free one; a given port is for a server restarted where it was); `options`
     passed on to ``serve``), prints ``PORT <n>``, and returns when standard input closes."""
     from websockets.asyncio.server import serve  # imported here: Server alone needs no websockets
 
@@ -74,11 +75,12 @@ async def serve_websockets(handler: Any, process_request: Any, **options: Any) -
     parser.add_argument("--ping-interval", type=float, default=20.0, help="0 disables pings")
     parser.add_argument("--ping-timeout", type=float, default=20.0)
     parser.add_argument("--max-size", type=int, default=2**20)
+    parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
     async with serve(
         handler,
         "127.0.0.1",
-        0,
+        args.port,
         process_request=process_request,
         compression=None,
         ping_interval=args.ping_interval or None,

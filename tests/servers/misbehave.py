@@ -14,12 +14,18 @@ Routes, by path (anything else is answered with HTTP 404):
   opened. Messages are binary, each starting with its 8-byte big-endian sequence number; the
   text message ``END`` is answered with a JSON summary:
   ``{"received": n, "in_order": bool, "problem": str | null}``.
-- ``/resume/<id>``: lets ``/stall/<id>`` read again; answers ``resumed``.
+- ``/freeze/<id>``: a frozen trainer: accepts the upgrade, then stops reading the socket (not even
+  a close frame is seen or answered) until ``/resume/<id>`` is opened; then serves as echo.
+- ``/resume/<id>``: lets ``/stall/<id>`` or ``/freeze/<id>`` read again; answers ``resumed``.
 - ``/big/<n>``: sends one binary message of ``n`` bytes (one frame).
 - ``/bigfrag/<n>``: sends one binary message of ``n`` bytes in four fragments.
 - ``/idle``: echo; meant for a game that stops calling recv while the server pings.
 - ``/report/<id>``: waits until the connection opened with the query ``?id=<id>`` has ended,
   then sends ``{"code": ..., "reason": ...}`` (the close code and reason the client sent).
+- ``/refuse/<n>/<id>``: a trainer that refuses for a while: the first ``n`` upgrade requests
+  for ``<id>`` are answered with HTTP 503, later ones are served as echo.
+- ``/attempts/<id>``: sends the upgrade requests ``/refuse/<n>/<id>`` has seen, as text:
+  ``<count> <gap> <gap> ...`` (the gaps between them in whole milliseconds, rounded down).
 
 Any route accepts ``?id=<id>`` to have its close code recorded for ``/report/<id>``.
 Prints ``PORT <n>`` once listening and exits when its standard input closes.
@@ -34,6 +40,7 @@ import signal
 import socket
 import struct
 import sys
+import time
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
@@ -42,11 +49,15 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-ROUTES = ("echo", "partial-kill", "drop", "flood", "stall", "resume", "big", "bigfrag", "idle", "report")
+ROUTES = (
+    "echo", "partial-kill", "drop", "flood", "stall", "freeze", "resume", "big", "bigfrag", "idle", "report",
+    "refuse", "attempts",
+)
 
 records: dict[str, tuple[int | None, str | None]] = {}
 recorded = asyncio.Condition()
 resumes: dict[str, asyncio.Event] = {}
+attempts: dict[str, list[float]] = {}
 
 
 def split(target: str) -> tuple[list[str], str | None]:
@@ -59,6 +70,11 @@ def process_request(connection: ServerConnection, request: Request) -> Response 
     if parts[0] == "status" and len(parts) == 2:
         code = int(parts[1])
         return connection.respond(HTTPStatus(code), f"refused with {code}\n")
+    if parts[0] == "refuse" and len(parts) == 3:
+        seen = attempts.setdefault(parts[2], [])
+        seen.append(time.monotonic())
+        if len(seen) <= int(parts[1]):
+            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, f"refusing attempt {len(seen)}\n")
     if parts[0] not in ROUTES:
         return connection.respond(HTTPStatus.NOT_FOUND, f"no route for {request.path}\n")
     return None
@@ -119,6 +135,13 @@ async def stall(ws: ServerConnection, ident: str) -> None:
             await resume_event(ident).wait()
 
 
+async def freeze(ws: ServerConnection, ident: str) -> None:
+    ws.transport.pause_reading()
+    await resume_event(ident).wait()
+    ws.transport.resume_reading()
+    await echo(ws)
+
+
 async def resume(ws: ServerConnection, ident: str) -> None:
     resume_event(ident).set()
     await ws.send("resumed")
@@ -144,7 +167,7 @@ async def handler(ws: ServerConnection) -> None:
     parts, ident = split(ws.request.path)
     route, arg = parts[0], parts[1] if len(parts) > 1 else ""
     try:
-        if route in ("echo", "idle"):
+        if route in ("echo", "idle", "refuse"):
             await echo(ws)
         elif route == "partial-kill":
             await partial_kill(ws)
@@ -154,12 +177,18 @@ async def handler(ws: ServerConnection) -> None:
             await flood(ws, int(arg))
         elif route == "stall":
             await stall(ws, arg)
+        elif route == "freeze":
+            await freeze(ws, arg)
         elif route == "resume":
             await resume(ws, arg)
         elif route in ("big", "bigfrag"):
             await big(ws, int(arg), route == "bigfrag")
         elif route == "report":
             await report(ws, arg)
+        elif route == "attempts":
+            seen = attempts.get(arg, [])
+            gaps = [int((b - a) * 1000) for a, b in zip(seen, seen[1:])]
+            await ws.send(" ".join(str(n) for n in [len(seen), *gaps]))
     except (ConnectionClosed, OSError):
         pass  # the client went away (what it sent is in close_code, recorded below)
     finally:

@@ -7,14 +7,20 @@ HTTP and the frame format by hand (RFC 6455). Routes, by the request path:
 - ``/hangup``: reads the request and closes the connection without a word.
 - ``/garbage``: answers the upgrade with bytes that are not HTTP, then closes.
 - ``/bad-accept``: answers ``101`` with a wrong ``Sec-WebSocket-Accept``.
+- ``/deflate``: answers ``101`` accepting ``permessage-deflate``, which the client never
+  offered (RFC 6455 4.1: the client must fail the connection), then sends a deflated message.
 - ``/frame/<name>``: upgrades, sends the text message ``hello``, then the malformed bytes
   named by ``<name>`` (see ``FRAMES``); then reads the client's frames and records the close
-  code it sends (or ``None`` if TCP ends first).
+  code it sends (or ``None`` if TCP ends first) and the text messages it sent before it.
 - ``/noclose``: upgrades and reads everything the client sends, but never answers its close
   frame and never closes TCP.
 - ``/close-no-eof``: upgrades, answers the client's close frame, and keeps TCP open.
+- ``/ping-flood``: upgrades, then sends pings (125-byte payloads) as fast as the socket takes
+  them and never reads a byte: the client's pongs pile up unless it stops reading.
+  ``/ping-flood/<n>``: the same for ``n`` MiB of pings, then reads and discards everything.
 - ``/report/<id>``: upgrades, waits until the connection with query ``?id=<id>`` has ended,
-  sends ``{"code": ...}`` as a text message and closes normally.
+  sends ``{"code": ..., "answers": [...]}`` (the text messages received before the close) as a
+  text message and closes normally.
 
 Prints ``PORT <n>`` once listening and exits when its standard input closes.
 """
@@ -33,7 +39,7 @@ from urllib.parse import parse_qs, urlsplit
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-records: dict[str, int | None] = {}
+records: dict[str, dict[str, object]] = {}
 recorded = threading.Condition()
 
 
@@ -84,6 +90,8 @@ FRAMES: dict[str, bytes] = {
     "close-code-999": frame(CLOSE, struct.pack("!H", 999)),
     "close-1-byte": frame(CLOSE, b"\x03"),
     "close-bad-utf8": frame(CLOSE, struct.pack("!H", 1000) + b"\xff\xfe"),
+    # Not malformed: a close frame without a code (the peer's status is then 1005).
+    "close-empty": frame(CLOSE),
 }
 
 
@@ -107,12 +115,13 @@ def accept_key(key: str) -> str:
     return base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
 
 
-def upgrade(conn: socket.socket, headers: dict[str, str], key: str | None = None) -> None:
+def upgrade(conn: socket.socket, headers: dict[str, str], key: str | None = None, extra: str = "") -> None:
+    """Answers 101; ``extra`` is more header lines, each ending in CRLF."""
     key = key or accept_key(headers.get("sec-websocket-key", ""))
     conn.sendall(
         (
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Accept: {key}\r\n\r\n"
+            f"Sec-WebSocket-Accept: {key}\r\n{extra}\r\n"
         ).encode()
     )
 
@@ -144,8 +153,9 @@ def read_frame(conn: socket.socket) -> tuple[int, bytes] | None:
     return opcode, bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
-def wait_for_close(conn: socket.socket) -> tuple[int | None, bytes]:
-    """Reads client frames until its close frame (its code) or EOF (None)."""
+def wait_for_close(conn: socket.socket, texts: list[str] | None = None) -> tuple[int | None, bytes]:
+    """Reads client frames until its close frame (its code) or EOF (None); appends the text
+    messages before it to ``texts``."""
     while True:
         try:
             got = read_frame(conn)
@@ -154,16 +164,18 @@ def wait_for_close(conn: socket.socket) -> tuple[int | None, bytes]:
         if got is None:
             return None, b""
         opcode, payload = got
+        if opcode == TEXT and texts is not None:
+            texts.append(payload.decode("utf-8", "replace"))
         if opcode == CLOSE:
             code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
             return code, payload
 
 
-def record(ident: str | None, code: int | None) -> None:
+def record(ident: str | None, code: int | None, answers: list[str] | None = None) -> None:
     if ident is None:
         return
     with recorded:
-        records[ident] = code
+        records[ident] = {"code": code, "answers": answers or []}
         recorded.notify_all()
 
 
@@ -193,12 +205,29 @@ def serve(conn: socket.socket) -> None:
         elif path == "/bad-accept":
             upgrade(conn, headers, key=accept_key("a different key"))
             hold(conn)
+        elif path == "/deflate":
+            upgrade(conn, headers, extra="Sec-WebSocket-Extensions: permessage-deflate\r\n")
+            conn.sendall(frame(TEXT, b"\xcaH\xcd\xc9\xc9\x07\x00", rsv=4))  # "hello", deflated
+            hold(conn)
         elif path.startswith("/frame/"):
             name = path[len("/frame/"):]
             upgrade(conn, headers)
             conn.sendall(frame(TEXT, b"hello") + FRAMES[name])
-            code, _ = wait_for_close(conn)
-            record(ident, code)
+            answers: list[str] = []
+            code, _ = wait_for_close(conn, answers)
+            record(ident, code, answers)
+        elif path == "/ping-flood" or path.startswith("/ping-flood/"):
+            upgrade(conn, headers)
+            pings = frame(PING, b"p" * 125) * 8256  # about 1 MiB a write
+            mib = int(path[len("/ping-flood/"):] or 0) if path != "/ping-flood" else None
+            try:
+                sent = 0
+                while mib is None or sent < mib:
+                    conn.sendall(pings)
+                    sent += 1
+            except OSError:
+                return
+            hold(conn)
         elif path == "/noclose":
             upgrade(conn, headers)
             hold(conn)
@@ -213,9 +242,9 @@ def serve(conn: socket.socket) -> None:
             wanted = path[len("/report/"):]
             with recorded:
                 recorded.wait_for(lambda: wanted in records, timeout=30)
-                code = records.get(wanted, "not recorded within 30 s")
+                report = records.get(wanted, {"code": "not recorded within 30 s"})
             upgrade(conn, headers)
-            conn.sendall(frame(TEXT, json.dumps({"code": code}).encode()))
+            conn.sendall(frame(TEXT, json.dumps(report).encode()))
             conn.sendall(frame(CLOSE, struct.pack("!H", 1000)))
             wait_for_close(conn)
         else:

@@ -2,12 +2,13 @@
 
 #define _GNU_SOURCE
 #include "harness.h"
-#include "../../../tests/c/common/proc.h"
+#include "../../../tests/common/c/proc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define SMALL 64
@@ -39,6 +40,13 @@ static long long now_ns(void) {
     return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
+/* CPU time of the whole process (every thread: wsbridge's I/O thread too), in seconds. */
+static double cpu_seconds(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
 static void *open_path(const char *path) {
     return DRIVER.open(HOST, DRIVER.websocket ? ws_port : raw_port, path);
 }
@@ -64,10 +72,13 @@ static int expect(void *c, uint8_t *buf, size_t size, const uint8_t *want) {
     return 0;
 }
 
-static void print_samples(const long long *s, long n) {
+/* The samples, and (cpu >= 0) the process's CPU seconds over them. */
+static void print_samples(const long long *s, long n, double cpu) {
     printf("{\"samples_ns\":[");
     for (long i = 0; i < n; i++) printf(i ? ",%lld" : "%lld", s[i]);
-    printf("]}\n");
+    printf("]");
+    if (cpu >= 0) printf(",\"cpu_seconds\":%.6f", cpu);
+    printf("}\n");
 }
 
 static int cmd_rtt(size_t size, long count, long warmup, double maxsec) {
@@ -79,7 +90,7 @@ static int cmd_rtt(size_t size, long count, long warmup, double maxsec) {
     int rc = 0;
     for (long i = 0; i < warmup && rc == 0; i++)
         rc = DRIVER.send(c, out, size) || expect(c, in, size, i == 0 ? out : NULL);
-    double start = now();
+    double start = now(), cpu0 = cpu_seconds();
     while (rc == 0 && k < count) {
         long long t0 = now_ns();
         if (DRIVER.send(c, out, size) || expect(c, in, size, NULL)) {
@@ -89,8 +100,9 @@ static int cmd_rtt(size_t size, long count, long warmup, double maxsec) {
         samples[k++] = now_ns() - t0;
         if (now() - start > maxsec) break;
     }
+    double cpu = cpu_seconds() - cpu0;
     DRIVER.close(c);
-    if (rc == 0) print_samples(samples, k);
+    if (rc == 0) print_samples(samples, k, cpu);
     free(out);
     free(in);
     free(samples);
@@ -145,6 +157,29 @@ static int cmd_download(size_t size, long burst, double maxsec) {
         printf("{\"messages\":%ld,\"bytes\":%.0f,\"seconds\":%.9f}\n", got, (double)got * (double)size, t);
     free(in);
     free(go);
+    return rc;
+}
+
+/* A game waiting on a slow trainer: round trips of `size` bytes to /delay/US (the echo comes
+ * back `delay_us` later) for `maxsec`; the process's CPU seconds over them. */
+static int cmd_wait(size_t size, long delay_us, double maxsec) {
+    char path[64];
+    snprintf(path, sizeof path, "/delay/%ld", delay_us);
+    void *c = open_path(path);
+    if (!c) return -1;
+    uint8_t *out = pattern(size), *in = malloc(size + 1);
+    int rc = DRIVER.send(c, out, size) || expect(c, in, size, out); /* warm-up, checked */
+    long k = 0;
+    double t0 = now(), cpu0 = cpu_seconds();
+    while (rc == 0 && now() - t0 < maxsec) {
+        rc = DRIVER.send(c, out, size) || expect(c, in, size, NULL);
+        k++;
+    }
+    double t = now() - t0, cpu = cpu_seconds() - cpu0;
+    DRIVER.close(c);
+    if (rc == 0) printf("{\"messages\":%ld,\"seconds\":%.9f,\"cpu_seconds\":%.6f}\n", k, t, cpu);
+    free(out);
+    free(in);
     return rc;
 }
 
@@ -223,7 +258,7 @@ static int cmd_connect(long count, double maxsec) {
         DRIVER.close(c);
         if (now() - start > maxsec) break;
     }
-    print_samples(samples, k);
+    print_samples(samples, k, -1);
     free(samples);
     return 0;
 }
@@ -283,6 +318,8 @@ int main(int argc, char **argv) {
             rc = cmd_conns((long)a, (long)b, c);
         else if (strcmp(cmd, "connect") == 0 && n >= 2)
             rc = cmd_connect((long)a, n >= 3 ? b : 1e9);
+        else if (strcmp(cmd, "wait") == 0 && n >= 4)
+            rc = cmd_wait((size_t)a, (long)b, c);
         else if (strcmp(cmd, "idle") == 0 && n >= 2)
             rc = cmd_idle((long)a);
         else

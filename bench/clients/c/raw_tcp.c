@@ -1,13 +1,19 @@
 /* The baseline row: blocking TCP with TCP_NODELAY, each message a 4-byte big-endian length and
  * the payload. The limit of this machine: one writev per send, and a buffered reader that takes
  * a small message in one read and reads the bulk of a large one straight into the caller's
- * buffer. The path (which selects the server's mode) rides in front of the first message. */
+ * buffer. The path (which selects the server's mode) rides in front of the first message.
+ *
+ * With RAW_SPIN_US set in the environment (the "spinning" row), a read that would wait first
+ * tries non-blocking reads (recv with MSG_DONTWAIT) for up to that many microseconds, with the
+ * CPU's spin-loop hint between them, and only then blocks: the same spin as wsbridge's waits,
+ * without the adaptive rule (it always spins), the limit of a client that spins. */
 
 #define _GNU_SOURCE
 #include "harness.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -85,8 +91,48 @@ static int raw_send(void *conn, const uint8_t *data, size_t len) {
     return write_all(r->fd, iov + first, 4 - first);
 }
 
+static long long spin_ns = -1; /* -1: not read from the environment yet */
+
+static long long mono_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static void spin_hint(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* RAW_SPIN_US: non-blocking reads for up to that long before a blocking one. */
+static ssize_t spin_read(int fd, void *dst, size_t cap) {
+    if (spin_ns < 0) spin_ns = getenv("RAW_SPIN_US") ? atoll(getenv("RAW_SPIN_US")) * 1000 : 0;
+    if (spin_ns == 0) {
+        errno = EAGAIN;
+        return -1;
+    }
+    long long end = mono_ns() + spin_ns;
+    for (;;) {
+        ssize_t n = recv(fd, dst, cap, MSG_DONTWAIT);
+        if (n >= 0 || (errno != EAGAIN && errno != EINTR)) return n;
+        for (int i = 0; i < 16; i++) spin_hint();
+        if (mono_ns() >= end) break;
+    }
+    errno = EAGAIN;
+    return -1;
+}
+
 /* Reads at least one byte into dst; -1 on EOF or error. */
 static ssize_t read_some(struct raw *r, void *dst, size_t cap) {
+    ssize_t n = spin_read(r->fd, dst, cap);
+    if (n > 0) return n;
+    if (n == 0 || errno != EAGAIN) {
+        bench_fail(n == 0 ? "the server closed the connection" : "recv: %s", strerror(errno));
+        return -1;
+    }
     for (;;) {
         ssize_t n = read(r->fd, dst, cap);
         if (n > 0) return n;

@@ -1,4 +1,6 @@
-/* The wsbridge row: the C ABI exactly as a C program uses it, with the default options.
+/* The wsbridge row: the C ABI exactly as a C program uses it, with the default options, or with
+ * the options JSON in the environment variable WSB_BENCH_OPTIONS (the "spin off" row sets
+ * {"spin_budget_us": 0}).
  *
  * wsb_send never waits: at the send queue cap it returns WSB_WOULD_BLOCK and the message is not
  * queued. As the header advises, this client then waits with wsb_flush and sends again, and
@@ -20,7 +22,7 @@ static void *wsb_open(const char *host, int port, const char *path) {
     char url[512];
     snprintf(url, sizeof url, "ws://%s:%d%s", host, port, path);
     wsb_handle h;
-    wsb_result r = wsb_connect(url, NULL, &h);
+    wsb_result r = wsb_connect(url, getenv("WSB_BENCH_OPTIONS"), &h);
     if (r != WSB_OK) {
         fail_with("wsb_connect", r);
         return NULL;

@@ -30,8 +30,9 @@ namespace Bench
 
         public Task<ArraySegment<byte>> ReceiveAsync(byte[] scratch)
         {
-            if (!client.Receive(message, -1)) throw new BenchFailure("Receive(-1) returned without a message");
-            if (message.Type == WsMessageType.Close) throw new BenchFailure("the connection closed: " + client.CloseError);
+            WsReceiveResult result = client.Receive(message, -1);
+            if (result == WsReceiveResult.Closed) throw new BenchFailure("the connection closed: " + client.CloseError);
+            if (result != WsReceiveResult.Message) throw new BenchFailure("Receive(-1) returned " + result);
             return Task.FromResult(message.Data);
         }
 

@@ -37,11 +37,11 @@ namespace Wsbridge
         }
 
         // A forgotten Dispose: close with 1001 "going away" without waiting (the finalizer thread
-        // must not block). The close frame is sent if the socket takes it at once.
+        // must not block): the handshake finishes in the background (wsb_close_async).
         ~NativeConnection()
         {
             ulong h = (ulong)Interlocked.Exchange(ref handle, 0);
-            if (h != 0) Release(h, WsCloseCode.GoingAway, FinalizedReason, 0);
+            if (h != 0) ReleaseAsync(h, WsCloseCode.GoingAway, FinalizedReason, 1000);
         }
 
         internal static unsafe uint Release(ulong h, ushort code, byte[] reason, int timeoutMs)
@@ -49,6 +49,15 @@ namespace Wsbridge
             fixed (byte* r = reason)
             {
                 return NativeMethods.wsb_close(h, code, r, timeoutMs);
+            }
+        }
+
+        // wsb_close_async: returns at once; the library finishes the close in the background.
+        internal static unsafe uint ReleaseAsync(ulong h, ushort code, byte[] reason, int timeoutMs)
+        {
+            fixed (byte* r = reason)
+            {
+                return NativeMethods.wsb_close_async(h, code, r, timeoutMs);
             }
         }
     }

@@ -10,50 +10,79 @@ namespace Wsbridge
         /// <summary>
         /// Takes the next message into `message` if one is waiting, without blocking: call it in a
         /// loop from Update until it returns false. Returns true with Type Text or Binary, or, once,
-        /// with Type Close when the connection has ended (then see CloseStatus and CloseError).
-        /// Returns false when nothing is waiting, and from then on once the close was delivered.
-        /// Reusing the same WsMessage allocates nothing per message.
+        /// with Type Close when the connection has ended (then see CloseStatus and CloseError), or
+        /// (WsOptions.Reconnect) with Type Reconnected once per new connection.
+        /// Returns false when nothing is waiting, and from then on once the close was delivered
+        /// (or after Close()). Reusing the same WsMessage allocates nothing per message. Never
+        /// throws for a network event.
         /// </summary>
         public bool TryReceive(WsMessage message)
         {
-            return Receive(message, 0, false);
+            Got got = Take(message, 0);
+            return got == Got.Message || got == Got.Close || got == Got.Reconnected;
         }
 
         /// <summary>
-        /// Waits up to timeoutMs (-1: no limit) for the next message; true with a message (or the
-        /// Close message, once), false if none arrived in time. Throws WsException (Closed) when
-        /// called after the Close message was delivered or after Close().
+        /// Lockstep: waits up to timeoutMs (-1: no limit) for the next message. Returns Message
+        /// (Type Text or Binary), Timeout (nothing arrived in time; the connection is fine), or
+        /// Closed (the connection has ended, or Close() was called: message.Type is Close, see
+        /// CloseStatus and CloseError; every later call returns Closed again). Never throws for a
+        /// network event. In a WebGL build, where nothing can block, a timeoutMs other than 0
+        /// returns NotSupported without waiting: poll with TryReceive from Update instead.
         /// </summary>
-        public bool Receive(WsMessage message, int timeoutMs)
+        public WsReceiveResult Receive(WsMessage message, int timeoutMs)
         {
+            if (message == null) throw new ArgumentNullException("message");
             if (timeoutMs < -1) throw new ArgumentOutOfRangeException("timeoutMs", timeoutMs, "use -1 (no limit), 0 or a positive number of milliseconds");
-            return Receive(message, timeoutMs, true);
+#if UNITY_WEBGL && !UNITY_EDITOR
+            if (timeoutMs != 0)
+            {
+                ThrowIfDisposed();
+                return WsReceiveResult.NotSupported;
+            }
+#endif
+            switch (Take(message, timeoutMs))
+            {
+                case Got.Message:
+                    return WsReceiveResult.Message;
+                case Got.Nothing:
+                    return WsReceiveResult.Timeout;
+                case Got.Reconnected:
+                    return WsReceiveResult.Reconnected;
+                case Got.Ended:
+                    message.Set(WsMessageType.Close, 0);
+                    return WsReceiveResult.Closed;
+                default:
+                    return WsReceiveResult.Closed;
+            }
         }
 
-        /// <summary>Like Receive(message, timeoutMs) with a new WsMessage; null if none arrived in time.</summary>
-        public WsMessage Receive(int timeoutMs)
+        private enum Got
         {
-            var message = new WsMessage(0);
-            return Receive(message, timeoutMs) ? message : null;
+            Nothing, // no message in time
+            Message,
+            Close,   // the Close message, delivered now
+            Ended,   // the close was delivered before, or Close()/CloseAsync() was called here
+            Reconnected, // WsOptions.Reconnect: a new connection is open (message.Type is Reconnected)
         }
 
-        private bool Receive(WsMessage message, int timeoutMs, bool blocking)
+        private Got Take(WsMessage message, int timeoutMs)
         {
             if (message == null) throw new ArgumentNullException("message");
             ThrowIfDisposed();
             ulong h = native.Handle;
-            if (h == 0 || closeReported)
-            {
-                if (blocking) throw ClosedHere();
-                return false;
-            }
+            if (h == 0 || closeReported) return Got.Ended;
             uint result = ReceiveInto(h, message, timeoutMs);
             switch (result)
             {
                 case NativeMethods.WSB_OK:
-                    return true;
+                    return Got.Message;
                 case NativeMethods.WSB_TIMEOUT:
-                    return false; // no message yet (a failed connect is never reported as a timeout)
+                    return Got.Nothing; // no message yet (a failed connect is never reported as a timeout)
+                case NativeMethods.WSB_RECONNECTED:
+                    lastReconnect = WsException.LastError();
+                    message.Set(WsMessageType.Reconnected, 0);
+                    return Got.Reconnected;
                 case NativeMethods.WSB_CLOSED:
                     return ReportClose(h, message, null);
                 case NativeMethods.WSB_CONNECTION_LOST:
@@ -66,8 +95,7 @@ namespace Wsbridge
                 case NativeMethods.WSB_INVALID_HANDLE:
                     ThrowIfDisposed();
                     if (ShutDown()) return ReportClose(0, message, ClosedHere());
-                    if (blocking) throw ClosedHere();
-                    return false; // closed by Close() on another thread
+                    return Got.Ended; // closed by Close() or CloseAsync() on another thread
                 default:
                     throw WsException.FromNative(result);
             }
@@ -100,7 +128,7 @@ namespace Wsbridge
 
         // Delivers the Close message once: records the peer's close status (if the handle is still
         // there to ask) and the error that ended the connection.
-        private bool ReportClose(ulong h, WsMessage message, WsException error)
+        private Got ReportClose(ulong h, WsMessage message, WsException error)
         {
             WsCloseStatus? status = null;
             if (h != 0)
@@ -114,13 +142,13 @@ namespace Wsbridge
             }
             lock (gate)
             {
-                if (closeReported) return false;
+                if (closeReported) return Got.Ended;
                 closeStatus = status;
                 closeError = error;
                 closeReported = true;
             }
             message.Set(WsMessageType.Close, 0);
-            return true;
+            return Got.Close;
         }
     }
 }

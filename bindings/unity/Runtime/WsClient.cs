@@ -12,6 +12,7 @@
 
 using System;
 using System.Threading;
+using System.Threading.Tasks;
 
 namespace Wsbridge
 {
@@ -26,6 +27,7 @@ namespace Wsbridge
         private volatile bool closeReported;
         private WsCloseStatus? closeStatus;
         private WsException closeError;
+        private volatile string lastReconnect;
 
         private WsClient(ulong handle, string url, int shutdownsAtStart)
         {
@@ -98,6 +100,14 @@ namespace Wsbridge
             }
         }
 
+        /// <summary>WsOptions.Reconnect only: what the latest Reconnected message was about (what
+        /// ended the previous connection, after how many attempts and how long the new one
+        /// opened, how many queued messages went to it); null before the first.</summary>
+        public string LastReconnect
+        {
+            get { return lastReconnect; }
+        }
+
         /// <summary>True once Dispose has been called.</summary>
         public bool IsDisposed
         {
@@ -123,15 +133,19 @@ namespace Wsbridge
             get { lock (gate) return closeError; }
         }
 
-        /// <summary>The subprotocol the server selected from WsOptions.Subprotocols, or "".</summary>
+        /// <summary>The subprotocol the server selected from WsOptions.Subprotocols, or "" (also
+        /// once the connection has ended or was closed here).</summary>
         public string Subprotocol
         {
             get
             {
-                ulong h = LiveHandle();
+                ThrowIfDisposed();
+                ulong h = native.Handle;
+                if (h == 0) return "";
                 byte* small = stackalloc byte[64];
                 UIntPtr length;
                 uint result = NativeMethods.wsb_subprotocol(h, small, (UIntPtr)64u, &length);
+                if (Ended(result)) return "";
                 if (result != NativeMethods.WSB_OK) throw Failure(result);
                 int n = (int)(ulong)length;
                 if (n < 64) return Utf8.FromNative(small, n);
@@ -147,49 +161,60 @@ namespace Wsbridge
 
         // ---- Sending -------------------------------------------------------------------------
 
-        /// <summary>Queues a text message (UTF-8 encoded without allocating, up to 64 KiB) and returns at once.</summary>
-        public void Send(string text)
+        /// <summary>
+        /// Queues a text message (UTF-8 encoded without allocating, up to 64 KiB) and returns at
+        /// once. Never throws for a network event: Queued, QueueFull (the send queue is at
+        /// WsOptions.SendQueueMaxBytes; the message was not queued, so retrying never duplicates it)
+        /// or Closed (the connection has ended or is closing; the Close message reaches the game
+        /// through TryReceive/Receive). Throws only for programmer errors: null, text over
+        /// MaxMessageSize (WsException MessageTooBig), use after Dispose (ObjectDisposedException).
+        /// </summary>
+        public WsSendResult Send(string text)
         {
-            Check(SendText(text));
+            return Sent(SendText(text));
         }
 
-        /// <summary>Queues a binary message and returns at once. The bytes are copied.</summary>
-        public void Send(byte[] data)
+        /// <summary>Queues a binary message and returns at once (the bytes are copied). Results as Send(string).</summary>
+        public WsSendResult Send(byte[] data)
         {
             if (data == null) throw new ArgumentNullException("data");
-            Check(SendBytes(data, 0, data.Length, NativeMethods.WSB_BINARY));
+            return Sent(SendBytes(data, 0, data.Length, NativeMethods.WSB_BINARY));
         }
 
-        /// <summary>Queues a part of an array as one message (binary by default, or text if it is UTF-8).</summary>
-        public void Send(ArraySegment<byte> data, WsMessageType type = WsMessageType.Binary)
+        /// <summary>Queues a part of an array as one message (binary by default, or text if it is UTF-8). Results as Send(string).</summary>
+        public WsSendResult Send(ArraySegment<byte> data, WsMessageType type = WsMessageType.Binary)
         {
-            Check(SendBytes(data.Array, data.Offset, data.Count, Kind(type)));
+            return Sent(SendBytes(data.Array, data.Offset, data.Count, Kind(type)));
         }
 
-        /// <summary>Like Send, but returns false instead of throwing when the send queue is full
-        /// (WsOptions.SendQueueMaxBytes); the message was then not queued, so retrying never duplicates it.</summary>
+        /// <summary>Send(text) == WsSendResult.Queued: false when the queue is full or the
+        /// connection has ended (never throws for either; the message was then not queued).</summary>
         public bool TrySend(string text)
         {
-            return CheckWouldBlock(SendText(text));
+            return Send(text) == WsSendResult.Queued;
         }
 
-        /// <summary>Like Send, but returns false when the send queue is full (the message was not queued).</summary>
+        /// <summary>Send(data, type) == WsSendResult.Queued: false when the queue is full or the connection has ended.</summary>
         public bool TrySend(ArraySegment<byte> data, WsMessageType type = WsMessageType.Binary)
         {
-            return CheckWouldBlock(SendBytes(data.Array, data.Offset, data.Count, Kind(type)));
+            return Send(data, type) == WsSendResult.Queued;
         }
 
         /// <summary>Waits until every message queued so far has been written to the socket, or
         /// <paramref name="timeoutMs"/> passes (0 only checks, -1 waits without limit). Returns false on
-        /// timeout (the peer reads slower than the game sends); throws WsException if the connection ended.</summary>
+        /// timeout (the peer reads slower than the game sends) and when the connection has ended
+        /// (State is then Closed; the Close message comes through TryReceive/Receive).</summary>
         public bool Flush(int timeoutMs)
         {
-            ulong h = LiveHandle();
+            ThrowIfDisposed();
+            if (timeoutMs < -1) throw new ArgumentOutOfRangeException("timeoutMs", timeoutMs, "use -1 (no limit), 0 or a positive number of milliseconds");
+            ulong h = native.Handle;
+            if (h == 0) return false;
             uint result = NativeMethods.wsb_flush(h, timeoutMs);
             GC.KeepAlive(native);
-            if (result == NativeMethods.WSB_TIMEOUT) return false;
-            Check(result);
-            return true;
+            if (result == NativeMethods.WSB_OK) return true;
+            if (result == NativeMethods.WSB_TIMEOUT || Ended(result)) return false;
+            throw Failure(result);
         }
 
         private uint SendText(string text)
@@ -205,7 +230,9 @@ namespace Wsbridge
             if (array == null && count != 0) throw new ArgumentNullException("data");
             if (array != null && (offset < 0 || count < 0 || offset > array.Length - count))
                 throw new ArgumentOutOfRangeException("data", "offset " + offset + " and count " + count + " do not fit an array of " + array.Length);
-            ulong h = LiveHandle();
+            ThrowIfDisposed();
+            ulong h = native.Handle;
+            if (h == 0) return NativeMethods.WSB_INVALID_HANDLE; // closed by Close() or the close was delivered
             uint result;
             fixed (byte* p = array)
             {
@@ -222,16 +249,35 @@ namespace Wsbridge
             throw new ArgumentOutOfRangeException("type", type, "send Text or Binary");
         }
 
-        private void Check(uint result)
+        // A send's result for the game: network events are values, programmer errors throw.
+        private WsSendResult Sent(uint result)
         {
-            if (result != NativeMethods.WSB_OK) throw Failure(result);
+            if (result == NativeMethods.WSB_OK) return WsSendResult.Queued;
+            if (result == NativeMethods.WSB_WOULD_BLOCK) return WsSendResult.QueueFull;
+            if (Ended(result))
+            {
+                ThrowIfDisposed();
+                return WsSendResult.Closed;
+            }
+            throw Failure(result);
         }
 
-        private bool CheckWouldBlock(uint result)
+        // Results that mean the connection has ended (or was closed here): a network event.
+        private static bool Ended(uint result)
         {
-            if (result == NativeMethods.WSB_WOULD_BLOCK) return false;
-            Check(result);
-            return true;
+            switch (result)
+            {
+                case NativeMethods.WSB_CLOSED:
+                case NativeMethods.WSB_CONNECTION_LOST:
+                case NativeMethods.WSB_INVALID_HANDLE:
+                case NativeMethods.WSB_PROTOCOL_ERROR:
+                case NativeMethods.WSB_CONNECT_FAILED:
+                case NativeMethods.WSB_TLS_FAILED:
+                case NativeMethods.WSB_HANDSHAKE_FAILED:
+                    return true;
+                default:
+                    return false;
+            }
         }
 
         // ---- Closing -------------------------------------------------------------------------
@@ -239,6 +285,7 @@ namespace Wsbridge
         /// <summary>
         /// Flushes queued messages, performs the close handshake with `code` and `reason` (at most
         /// 123 UTF-8 bytes) and releases the connection, waiting at most timeoutMs (0: do not wait).
+        /// This BLOCKS the calling thread: from a game loop use CloseAsync, which returns at once.
         /// A Receive waiting on another thread returns at once. Returns true if the handshake
         /// completed (or the connection had already ended), false if it timed out and the
         /// connection was dropped. Throws WsException (InvalidArgument) for a code outside 1000-1003,
@@ -247,7 +294,7 @@ namespace Wsbridge
         public bool Close(ushort code = WsCloseCode.Normal, string reason = null, int timeoutMs = 1000)
         {
             ThrowIfDisposed();
-            if (timeoutMs < -1) throw new ArgumentOutOfRangeException("timeoutMs", timeoutMs, "use -1 (no limit), 0 or a positive number of milliseconds");
+            CheckTimeout(timeoutMs);
             byte[] reasonBytes = Utf8.NullTerminated(reason);
             ulong h = native.Handle;
             if (h == 0) return true;
@@ -261,17 +308,67 @@ namespace Wsbridge
         }
 
         /// <summary>
-        /// Releases the connection without waiting: close frame 1001 ("going away") if the socket
-        /// takes it at once, then the socket is dropped. Call Close first for a graceful close that
-        /// waits for the peer. Calling Dispose twice is harmless.
+        /// Closes without blocking the calling thread (wsb_close_async): the connection is taken
+        /// from this WsClient at once (State is Closed, Send returns Closed, Dispose has nothing
+        /// left to do) and the library finishes the close handshake of Close(code, reason,
+        /// timeoutMs) in the background, on its own I/O thread, so a frozen trainer never stalls a
+        /// frame; WsRuntime.Shutdown waits for closes still under way (and returns false if one
+        /// did not complete in time). The task is already complete when this returns (true: the
+        /// close is under way; how the handshake ends is not reported). A code or reason that
+        /// Close would refuse faults the task with WsException (InvalidArgument) after dropping
+        /// the connection with 1001. Nothing to observe: the task may be ignored.
+        /// </summary>
+        public Task<bool> CloseAsync(ushort code = WsCloseCode.Normal, string reason = null, int timeoutMs = 1000)
+        {
+            ThrowIfDisposed();
+            CheckTimeout(timeoutMs);
+            byte[] reasonBytes = Utf8.NullTerminated(reason);
+            Volatile.Write(ref closedLocally, 1);
+            ulong h = native.Take();
+            if (h == 0) return Task.FromResult(true);
+            uint result = NativeConnection.ReleaseAsync(h, code, reasonBytes, timeoutMs);
+            if (result == NativeMethods.WSB_INVALID_ARGUMENT || result == NativeMethods.WSB_INTERNAL)
+            {
+                WsException failure = WsException.FromNative(result);
+                NativeConnection.ReleaseAsync(h, WsCloseCode.GoingAway, null, 0);
+                var faulted = new TaskCompletionSource<bool>();
+                faulted.SetException(failure);
+                return faulted.Task;
+            }
+            return Task.FromResult(true);
+        }
+
+        private static void CheckTimeout(int timeoutMs)
+        {
+            if (timeoutMs < -1) throw new ArgumentOutOfRangeException("timeoutMs", timeoutMs, "use -1 (no limit), 0 or a positive number of milliseconds");
+        }
+
+        /// <summary>
+        /// Releases the connection without blocking: the close handshake with 1001 ("going away")
+        /// finishes in the background within DisposeCloseTimeoutMs, like CloseAsync. Call Close
+        /// first for a close that waits for the peer. Calling Dispose twice is harmless.
         /// </summary>
         public void Dispose()
         {
             if (Interlocked.Exchange(ref disposed, 1) != 0) return;
             Volatile.Write(ref closedLocally, 1);
             ulong h = native.Take();
-            if (h != 0) NativeConnection.Release(h, WsCloseCode.GoingAway, null, 0);
+            if (h != 0) NativeConnection.ReleaseAsync(h, WsCloseCode.GoingAway, null, DisposeCloseTimeoutMs);
         }
+
+        /// <summary>How long the close handshake started by Dispose may take in the background
+        /// (default 1000 ms; 0 drops the connection at once). Dispose never waits for it.</summary>
+        public int DisposeCloseTimeoutMs
+        {
+            get { return disposeCloseTimeoutMs; }
+            set
+            {
+                CheckTimeout(value);
+                disposeCloseTimeoutMs = value;
+            }
+        }
+
+        private volatile int disposeCloseTimeoutMs = 1000;
 
         public override string ToString()
         {
@@ -284,15 +381,6 @@ namespace Wsbridge
         {
             if (Volatile.Read(ref disposed) != 0)
                 throw new ObjectDisposedException("WsClient", "the WsClient for " + url + " was disposed");
-        }
-
-        // The handle for a call that needs an open one.
-        private ulong LiveHandle()
-        {
-            ThrowIfDisposed();
-            ulong h = native.Handle;
-            if (h == 0) throw ClosedHere();
-            return h;
         }
 
         private bool ShutDown()

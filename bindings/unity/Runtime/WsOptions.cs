@@ -49,6 +49,27 @@ namespace Wsbridge
         /// as curl does (default true); false always connects directly.</summary>
         public bool? ProxyFromEnv { get; set; }
 
+        /// <summary>Reconnect after a lost link, with backoff and jitter (the "reconnect" option of
+        /// wsbridge.h, which states when it retries). Off by default. State is Reconnecting
+        /// meanwhile; Send queues (up to SendQueueMaxBytes) and the messages go out after the new
+        /// handshake; TryReceive/Receive deliver a Reconnected message once per new connection;
+        /// when it gives up, the Close message with CloseError saying so.</summary>
+        public bool Reconnect { get; set; }
+
+        /// <summary>First delay after a loss, in ms (library default 100); doubles after each failed attempt.</summary>
+        public int? ReconnectDelayMs { get; set; }
+
+        /// <summary>Cap of that delay, in ms (library default 5000).</summary>
+        public int? ReconnectMaxDelayMs { get; set; }
+
+        /// <summary>Give up when no connection has been open for this long, in ms; -1 never
+        /// (library default 60000).</summary>
+        public int? ReconnectGiveUpMs { get; set; }
+
+        /// <summary>Share of each delay that is random, 0 to 100 (library default 50), so games do
+        /// not all come back at the same instant.</summary>
+        public int? ReconnectJitterPercent { get; set; }
+
         /// <summary>The options as the JSON object wsb_connect takes ("{}" when nothing is set).</summary>
         public string ToJson()
         {
@@ -85,12 +106,27 @@ namespace Wsbridge
             }
             if (Proxy != null) Quote(Key(json, "proxy"), Proxy);
             if (ProxyFromEnv.HasValue) Key(json, "proxy_from_env").Append(ProxyFromEnv.Value ? "true" : "false");
+            if (Reconnect)
+            {
+                Key(json, "reconnect").Append('{');
+                int start = json.Length;
+                Number(json, start, "delay_ms", ReconnectDelayMs);
+                Number(json, start, "max_delay_ms", ReconnectMaxDelayMs);
+                Number(json, start, "give_up_ms", ReconnectGiveUpMs);
+                Number(json, start, "jitter_percent", ReconnectJitterPercent);
+                json.Append('}');
+            }
             return json.Append('}').ToString();
         }
 
         public override string ToString()
         {
             return ToJson();
+        }
+
+        private static void Number(StringBuilder json, int start, string name, int? value)
+        {
+            if (value.HasValue) Key(json, start, name).Append(value.Value.ToString(CultureInfo.InvariantCulture));
         }
 
         private static void Number(StringBuilder json, string name, int? value)
@@ -115,7 +151,7 @@ namespace Wsbridge
             return Key(json, 1, name);
         }
 
-        private static StringBuilder Quote(StringBuilder json, string s)
+        internal static StringBuilder Quote(StringBuilder json, string s)
         {
             json.Append('"');
             foreach (char c in s)

@@ -42,6 +42,7 @@ namespace Wsbridge
         /// </summary>
         /// <param name="timeoutMs">Time all close handshakes may take together; 0 drops the connections at once, -1 waits without limit.</param>
         /// <returns>true if every close handshake completed in time; false if some connections were dropped.</returns>
+        /// <exception cref="WsException">Result LookupRunning: a DNS lookup still blocks wsbridge's DNS thread (getaddrinfo has no timeout), so the native library is not yet safe to unload; it exits by itself when the lookup returns, and a later Shutdown waits for it again.</exception>
         public static bool Shutdown(int timeoutMs)
         {
             if (timeoutMs < -1) throw new ArgumentOutOfRangeException("timeoutMs", timeoutMs, "use -1 (no limit), 0 or a positive number of milliseconds");

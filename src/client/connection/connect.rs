@@ -9,15 +9,21 @@ use super::*;
 impl Shared {
     /// Blocks until the connection is open or has failed (bounded by the connect timeout).
     pub(crate) fn wait_open(&self) -> Result<()> {
-        let mut inbox = lock(&self.inbox);
+        self.wait_open_until(None).map(|_| ())
+    }
+
+    /// Blocks until the connection is open (`Ok(true)`), has failed (its error), or `deadline`
+    /// passed while it is still connecting (`Ok(false)`); the connect timeout bounds it too.
+    pub(crate) fn wait_open_until(&self, deadline: Option<Instant>) -> Result<bool> {
+        let mut inbox = self.inbox.lock();
         loop {
-            match inbox.state {
+            match inbox.state() {
                 // Opened, even if the peer has already closed again: what it sent (and its
                 // close) is for `recv` to report.
-                _ if inbox.opened => return Ok(()),
+                _ if inbox.opened() => return Ok(true),
                 State::Connecting => {}
                 _ => {
-                    return Err(inbox.ending.take().unwrap_or_else(|| {
+                    return Err(inbox.take_ending().unwrap_or_else(|| {
                         Error::new(
                             ErrorKind::Closed,
                             format!("connection to {} closed while connecting", self.url()),
@@ -32,10 +38,14 @@ impl Shared {
                 self.check_connect_deadline(&mut io, Instant::now());
                 self.poke_if_needed(&mut io);
                 drop(io);
-                inbox = lock(&self.inbox);
+                inbox = self.inbox.lock();
                 continue;
             }
-            inbox = self.wait_changed(inbox, Some(self.connect_deadline));
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(false);
+            }
+            let until = deadline.map_or(self.connect_deadline, |d| d.min(self.connect_deadline));
+            inbox = self.inbox.wait(inbox, Some(until));
         }
     }
 
@@ -159,7 +169,7 @@ impl Shared {
         let Some(tls) = &self.route.tls else {
             return self.upgrade(io, stream);
         };
-        match stream.start_tls(tls) {
+        match stream.start_tls(Arc::clone(&tls.config), tls.name.clone()) {
             Ok(()) => {
                 io.phase = Phase::Securing(Box::new(stream));
                 self.drive_tls(io);
@@ -252,14 +262,28 @@ impl Shared {
     pub(super) fn drive_handshake(&self, io: &mut Io, hs: Handshake) {
         match hs.handshake() {
             Ok((ws, response)) => {
-                let fd = wait::fd_of(ws.get_ref().tcp());
+                if let Some(why) = unoffered_extensions(&response) {
+                    // RFC 6455 4.1: the client must fail the connection. wsbridge offers no
+                    // extension, so the server would send frames we cannot read (deflated).
+                    let mut ws = ws;
+                    let _ = self.rt.registry().deregister(ws.get_mut().tcp_mut());
+                    let err = Error::new(
+                        ErrorKind::HandshakeFailed,
+                        format!(
+                            "{} gave an invalid upgrade response: {why}; connection failed \
+                             (RFC 6455 section 4.1)",
+                            self.url()
+                        ),
+                    );
+                    return self.finish(io, Some(err));
+                }
                 let subprotocol = response
                     .headers()
                     .get("Sec-WebSocket-Protocol")
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string);
+                self.direct.open(ws.get_ref().tcp());
                 io.phase = Phase::Open(Box::new(ws));
-                self.fd.store(fd, Ordering::Release);
                 io.next_ping = self.options.ping_interval.map(|i| Instant::now() + i);
                 let pending = std::mem::take(&mut io.pending);
                 let Phase::Open(ws) = &mut io.phase else {
@@ -268,10 +292,7 @@ impl Shared {
                 if let Err(e) = ws.get_mut().queue_encoded(pending) {
                     return self.finish(io, Some(self.lost(&format!("sending failed: {e}"))));
                 }
-                self.set_state(State::Open, |inbox| {
-                    inbox.subprotocol = subprotocol;
-                    inbox.opened = true;
-                });
+                self.inbox.open(subprotocol);
                 self.flush(io);
                 // From now on the I/O thread watches reads, and writes only while output waits.
                 self.update_interest(io);
@@ -308,6 +329,7 @@ impl Shared {
                         status.canonical_reason().unwrap_or("")
                     ),
                 )
+                .with_http_status(status.as_u16())
             }
             tungstenite::Error::Io(e) => self.lost(&format!("during the HTTP upgrade: {e}")),
             tungstenite::Error::Protocol(
@@ -325,4 +347,30 @@ impl Shared {
             ),
         }
     }
+}
+
+/// Longest extension list quoted in a message.
+const EXTENSIONS_QUOTE: usize = 100;
+
+/// Why a `101` answer that names extensions must be refused: wsbridge offers none, so any
+/// `Sec-WebSocket-Extensions` header with a value means the server would use one we did not ask
+/// for (RFC 6455 4.1). `None` when the answer has no such header (or only empty ones).
+pub(super) fn unoffered_extensions(
+    response: &tungstenite::handshake::client::Response,
+) -> Option<String> {
+    let named: Vec<String> = response
+        .headers()
+        .get_all("Sec-WebSocket-Extensions")
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect();
+    if named.is_empty() {
+        return None;
+    }
+    let list: String = named.join(", ").chars().take(EXTENSIONS_QUOTE).collect();
+    Some(format!(
+        "its Sec-WebSocket-Extensions header accepts {list:?}, an extension wsbridge did not \
+         offer (it offers none)"
+    ))
 }

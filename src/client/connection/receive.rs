@@ -1,7 +1,10 @@
 //! Receiving: reading the socket into the inbox (`pump`), and handing messages out (`recv`).
 //!
-//! A `recv` that has to wait polls the socket on its own thread (see `wait.rs`): the I/O thread
-//! leaves reading to it meanwhile, so a lockstep round trip costs no thread hop.
+//! A `recv` that has to wait polls the socket on its own thread (`direct.rs`, `wait.rs`): the
+//! I/O thread leaves reading to it meanwhile, so a lockstep round trip costs no thread hop.
+//! The read path, one way: `recv` -> `take_message` (the inbox) or `wait_on_socket` (a direct
+//! wait, then `pump` on this thread) or `wait_on_inbox` (the I/O thread pumps). Read errors are
+//! in `read_error.rs`, the peer's close frame in `close.rs`.
 
 use super::*;
 
@@ -48,38 +51,26 @@ impl Shared {
         &self,
         buf: &mut [u8],
     ) -> Option<std::result::Result<(usize, Kind), RecvError>> {
-        let mut inbox = lock(&self.inbox);
-        if let Some(front) = inbox.messages.front() {
-            let (kind, data) = kind_of(front).expect("only data messages are queued");
-            let n = data.len();
-            if n > buf.len() {
-                return Some(Err(RecvError::TooSmall(TooSmall {
-                    needed: n,
-                    kind,
-                    error: Error::new(
-                        ErrorKind::BufferTooSmall,
-                        format!(
-                            "the next message has {n} bytes but the buffer holds {}; \
-                             it stays queued",
-                            buf.len()
-                        ),
-                    ),
-                })));
+        let mut inbox = self.inbox.lock();
+        match inbox.take(buf, self.options.recv_queue_max_bytes) {
+            Some(Ok(taken)) => {
+                drop(inbox);
+                if taken.resume {
+                    self.pump_from_user();
+                }
+                return Some(Ok((taken.len, taken.kind)));
             }
-            buf[..n].copy_from_slice(data);
-            inbox.messages.pop_front();
-            inbox.bytes -= n;
-            let resume = inbox.paused && inbox.bytes < self.options.recv_queue_max_bytes;
-            if resume {
-                inbox.paused = false;
-            }
-            drop(inbox);
-            if resume {
-                self.pump_from_user();
-            }
-            return Some(Ok((n, kind)));
+            Some(Err(too_small)) => return Some(Err(RecvError::TooSmall(too_small))),
+            None => {}
         }
-        if let Some(e) = inbox.ending.take() {
+        if inbox.failure_held() {
+            // The messages received before a read error are all out: fail now, after whatever
+            // the application sent in answer to them (see `hold_or_fail`).
+            drop(inbox);
+            self.fail_held(&mut lock(&self.io));
+            inbox = self.inbox.lock();
+        }
+        if let Some(e) = inbox.take_ending() {
             // For `recv`, a timeout means "no message yet, the connection is fine": a connect
             // that timed out ended the connection, so it is reported as a connect failure.
             let e = match e.kind() {
@@ -88,9 +79,9 @@ impl Shared {
             };
             return Some(Err(e.into()));
         }
-        match inbox.state {
-            State::Closed | State::Closing => Some(Err(self.closed_error_locked(&inbox).into())),
-            State::Connecting | State::Open => None,
+        match inbox.state() {
+            State::Closed | State::Closing => Some(Err(inbox.closed_error(self.url()).into())),
+            State::Connecting | State::Open | State::Reconnecting => None,
         }
     }
 
@@ -110,114 +101,92 @@ impl Shared {
     /// with the lock held and the inbox empty the socket has nothing unread: polling it cannot
     /// miss data that arrived before.
     pub(super) fn wait_on_socket(&self, deadline: Option<Instant>) -> bool {
-        self.poll_socket(
-            Direction::Read,
-            deadline,
-            |_, me| {
-                let inbox = lock(&me.inbox);
-                inbox.messages.is_empty() && inbox.ending.is_none() && inbox.state == State::Open
-            },
-            |io, me| {
-                // Read what came (also a close reply when `close` woke us). Whatever the socket
-                // still holds afterwards is found by the next `recv`'s poll, or by the I/O thread
-                // when it takes reading back: registering read readiness reports data waiting.
-                if let Phase::Open(ws) = &mut io.phase {
-                    ws.get_mut().set_short_read_ends_pump(true);
-                }
-                me.pump(io);
-                if let Phase::Open(ws) = &mut io.phase {
-                    ws.get_mut().set_short_read_ends_pump(false);
-                }
-                io.last_direct_read = Instant::now();
-                if !io.read_parked {
-                    // The I/O thread must learn when to take reading back (once per run).
-                    io.read_parked = true;
-                    io.poke = true;
-                }
-            },
-        )
+        let Some((mut io, wait)) = self.begin_direct(Direction::Read) else {
+            return false;
+        };
+        let must_wait = {
+            let inbox = self.inbox.lock();
+            inbox.nothing_for_recv() && inbox.state() == State::Open
+        };
+        if !must_wait {
+            self.end_direct(&mut io, Direction::Read);
+            return true;
+        }
+        let mut io = self.wait_direct(io, wait, deadline);
+        // Read what came (also a close reply when `close` woke us). Whatever the socket still
+        // holds afterwards is found by the next `recv`'s poll, or by the I/O thread when it
+        // takes reading back: registering read readiness reports data waiting.
+        self.read_after_direct_wait(&mut io);
+        self.end_direct(&mut io, Direction::Read);
+        true
     }
 
-    pub(super) fn wait_on_inbox(&self, deadline: Option<Instant>) {
-        let inbox = lock(&self.inbox);
-        if inbox.messages.is_empty()
-            && inbox.ending.is_none()
-            && matches!(inbox.state, State::Open | State::Connecting)
-        {
-            drop(self.wait_changed(inbox, deadline));
+    /// Reads what the socket has after a direct wait (`pump`), a short read taken as the end of
+    /// the data (see `Stream::set_short_read_ends_pump`), and parks reading (`Polls`).
+    fn read_after_direct_wait(&self, io: &mut Io) {
+        let (bytes, queued) = (io.received(), self.inbox.lock().message_count());
+        io.set_short_read_ends_pump(true);
+        self.pump(io);
+        io.set_short_read_ends_pump(false);
+        let partial = io.received() > bytes && self.inbox.lock().message_count() == queued;
+        if io.polls.record_direct_read(partial) {
+            // The I/O thread must learn when to take reading back (once per run).
+            io.poke = true;
         }
     }
 
-    /// Reads everything the socket has (up to the receive cap) and queues the messages.
+    pub(super) fn wait_on_inbox(&self, deadline: Option<Instant>) {
+        let inbox = self.inbox.lock();
+        if inbox.nothing_for_recv() && matches!(inbox.state(), State::Open | State::Connecting) {
+            drop(self.inbox.wait(inbox, deadline));
+        }
+    }
+
+    /// Reads everything the socket has (up to the receive cap, and while the output is under
+    /// the send cap, see `Io::read_held`) and queues the messages.
     pub(super) fn pump(&self, io: &mut Io) {
+        self.pump_once(io);
+        // The output drained below the cap while reading was held: read on.
+        while io.read_held && self.output_has_room(io) {
+            io.read_held = false;
+            self.pump_once(io);
+        }
+    }
+
+    /// Whether the unsent output is within `send_queue_max_bytes`, so reading may go on.
+    pub(super) fn output_has_room(&self, io: &Io) -> bool {
+        io.queued() <= self.options.send_queue_max_bytes
+    }
+
+    fn pump_once(&self, io: &mut Io) {
         // Whether a thread waits for the messages this pump queues.
         let mut waiting = false;
         let cap = self.options.recv_queue_max_bytes;
         // At the receive cap, reading stops (and whoever drains the inbox resumes it); while our
         // own close is under way, incoming messages are discarded and there is no cap.
-        let mut full = !io.closing_locally && matches!(io.phase, Phase::Open(_)) && {
-            let mut inbox = lock(&self.inbox);
-            inbox.paused = inbox.bytes >= cap;
-            inbox.paused
-        };
+        let capped = !io.closing_locally && matches!(io.phase, Phase::Open(_));
+        let mut full = self.inbox.reading_stops(capped, cap);
         while !full {
             let closing = io.closing_locally;
+            if !self.output_has_room(io) {
+                // The peer does not read what we write (our pongs to its pings among it).
+                io.read_held = true;
+                break;
+            }
             let Phase::Open(ws) = &mut io.phase else {
                 break;
             };
             match ws.read() {
                 Ok(m @ (Message::Text(_) | Message::Binary(_))) => {
                     if !closing {
-                        let n = kind_of(&m).map_or(0, |(_, d)| d.len());
-                        let mut inbox = lock(&self.inbox);
-                        inbox.bytes += n;
-                        inbox.messages.push_back(m);
-                        waiting |= inbox.waiters > 0;
-                        inbox.paused = inbox.bytes >= cap;
-                        full = inbox.paused;
+                        let (waits, at_cap) = self.inbox.lock().push(m, cap);
+                        waiting |= waits;
+                        full = at_cap;
                     }
                 }
                 Ok(Message::Close(frame)) => {
                     if !closing && io.close_by.is_none() {
-                        // The peer closes: tungstenite queued our reply; wait for TCP to end.
-                        let status = match frame {
-                            Some(f) => CloseStatus {
-                                code: f.code.into(),
-                                reason: f.reason.to_string(),
-                            },
-                            None => CloseStatus {
-                                code: 1005,
-                                reason: String::new(),
-                            },
-                        };
-                        // tungstenite answers a close code the protocol forbids (e.g. 999,
-                        // 1005) with 1002 and hands us that reply instead of the peer's frame.
-                        let forbidden =
-                            status.code == 1002 && status.reason == FORBIDDEN_CLOSE_CODE_REPLY;
-                        let because = if forbidden {
-                            format!(
-                                "connection to {}: protocol violation by the peer: its close \
-                                 frame carried a close code the protocol forbids; closed the \
-                                 connection with 1002",
-                                self.url()
-                            )
-                        } else {
-                            format!(
-                                "{} closed the connection with code {} {:?}",
-                                self.url(),
-                                status.code,
-                                status.reason
-                            )
-                        };
-                        Self::linger(io);
-                        self.set_state(State::Closed, |inbox| {
-                            inbox.peer_close = Some(status);
-                            if forbidden {
-                                inbox.ending =
-                                    Some(Error::new(ErrorKind::ProtocolError, because.clone()));
-                            }
-                            inbox.closed_because = Some(because);
-                        });
+                        self.peer_closed(io, frame);
                     }
                 }
                 Ok(_) => {}
@@ -226,8 +195,22 @@ impl Shared {
                     self.finish(io, None);
                     break;
                 }
+                Err(tungstenite::Error::Protocol(
+                    tungstenite::error::ProtocolError::ReceivedAfterClosing,
+                )) => {
+                    // A frame after the peer's close frame: Python's websockets answers a ping
+                    // with a pong while its close is under way (RFC 6455 forbids only data
+                    // frames then). The close stands; what follows is discarded until TCP ends.
+                    if let Phase::Open(ws) = std::mem::replace(&mut io.phase, Phase::Idle) {
+                        io.phase = Phase::Lingering(ws);
+                    }
+                    if io.close_by.is_none() {
+                        Self::linger(io);
+                    }
+                    break;
+                }
                 Err(e) => {
-                    self.fail_read(io, e);
+                    self.hold_or_fail(io, e);
                     break;
                 }
             }
@@ -243,69 +226,10 @@ impl Shared {
                 }
             }
         }
-        self.flush(io);
+        self.write_out(io);
+        self.sync_unsent(io);
         if waiting {
-            self.changed.notify_all();
+            self.inbox.wake_waiters();
         }
-    }
-
-    /// A read error ended the connection: classify it, and send the close code it calls for.
-    pub(super) fn fail_read(&self, io: &mut Io, e: tungstenite::Error) {
-        use tungstenite::error::{CapacityError, ProtocolError};
-        let (kind, code, what) = match e {
-            tungstenite::Error::Capacity(CapacityError::MessageTooLong { size, max_size }) => (
-                ErrorKind::MessageTooBig,
-                CloseCode::Size,
-                format!(
-                    "received a message of {size} bytes, larger than max_message_size \
-                     ({max_size} bytes); closed the connection with 1009"
-                ),
-            ),
-            tungstenite::Error::Capacity(c) => (
-                ErrorKind::MessageTooBig,
-                CloseCode::Size,
-                format!("{c}; closed the connection with 1009"),
-            ),
-            tungstenite::Error::Utf8(_) => (
-                ErrorKind::ProtocolError,
-                CloseCode::Invalid,
-                "received a text message that is not valid UTF-8; closed the connection with 1007"
-                    .to_string(),
-            ),
-            tungstenite::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-                let err = self.lost("the peer closed TCP without a close handshake");
-                return self.finish(io, Some(err));
-            }
-            tungstenite::Error::Io(e) => {
-                let err = self.lost(&e.to_string());
-                return self.finish(io, Some(err));
-            }
-            tungstenite::Error::Protocol(p) => (
-                ErrorKind::ProtocolError,
-                CloseCode::Protocol,
-                format!("protocol violation by the peer: {p}; closed the connection with 1002"),
-            ),
-            other => (
-                ErrorKind::ProtocolError,
-                CloseCode::Protocol,
-                format!("protocol violation by the peer: {other}; closed the connection with 1002"),
-            ),
-        };
-        let err = Error::new(kind, format!("connection to {}: {what}", self.url()));
-        let Phase::Open(mut ws) = std::mem::replace(&mut io.phase, Phase::Idle) else {
-            unreachable!("fail_read is only called while open")
-        };
-        let _ = ws.close(Some(CloseFrame {
-            code,
-            reason: Utf8Bytes::from_static(""),
-        }));
-        let _ = ws.get_ref().tcp().shutdown(Shutdown::Write);
-        io.phase = Phase::Lingering(ws);
-        Self::linger(io);
-        let mut inbox = lock(&self.inbox);
-        Self::mark_closed(&mut inbox, Some(err));
-        self.notify(inbox);
-        self.fd.store(wait::NO_FD, Ordering::Release);
-        self.waker.wake();
     }
 }

@@ -8,29 +8,7 @@ use super::*;
 
 impl Shared {
     pub(crate) fn send(&self, data: &[u8], kind: Kind) -> Result<()> {
-        let max = self.options.max_message_size;
-        if data.len() > max {
-            return Err(Error::new(
-                ErrorKind::MessageTooBig,
-                format!(
-                    "message of {} bytes is larger than max_message_size ({max} bytes); \
-                     not sent, the connection is unchanged",
-                    data.len()
-                ),
-            ));
-        }
-        if kind == Kind::Text {
-            if let Err(e) = std::str::from_utf8(data) {
-                return Err(Error::new(
-                    ErrorKind::InvalidUtf8,
-                    format!(
-                        "text message is not valid UTF-8 (invalid byte at offset {}); \
-                         not sent, the connection is unchanged",
-                        e.valid_up_to()
-                    ),
-                ));
-            }
-        }
+        frame::check_outgoing(data, kind, self.options.max_message_size)?;
         let mut guard = lock(&self.io);
         let io = &mut *guard;
         let result = self.enqueue(io, data, kind);
@@ -68,12 +46,12 @@ impl Shared {
     /// Waits until every message accepted so far has been written to the socket.
     pub(crate) fn flush_wait(&self, timeout: Option<Duration>) -> Result<()> {
         let deadline = timeout.map(|t| Instant::now() + t);
-        let mut inbox = lock(&self.inbox);
+        let mut inbox = self.inbox.lock();
         loop {
-            if !matches!(inbox.state, State::Connecting | State::Open) {
-                return Err(self.closed_error_locked(&inbox));
+            if !matches!(inbox.state(), State::Connecting | State::Open) {
+                return Err(inbox.closed_error(self.url()));
             }
-            if !inbox.unsent {
+            if !self.inbox.unsent() {
                 return Ok(());
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -83,16 +61,16 @@ impl Shared {
                     format!("queued messages were not all written to the socket within {ms} ms"),
                 ));
             }
-            if inbox.state == State::Open {
+            if inbox.state() == State::Open {
                 // Write on this thread while waiting for room; else wait for the I/O thread.
                 drop(inbox);
                 let wrote = self.write_on_socket(deadline);
-                inbox = lock(&self.inbox);
-                if wrote || !(inbox.unsent && inbox.state == State::Open) {
+                inbox = self.inbox.lock();
+                if wrote || !(self.inbox.unsent() && inbox.state() == State::Open) {
                     continue;
                 }
             }
-            inbox = self.wait_changed(inbox, deadline);
+            inbox = self.inbox.wait(inbox, deadline);
         }
     }
 
@@ -101,15 +79,18 @@ impl Shared {
     /// meanwhile. `false` if not possible now (another thread does it already, no direct wait
     /// on this platform): the caller then waits for the I/O thread.
     fn write_on_socket(&self, deadline: Option<Instant>) -> bool {
-        self.poll_socket(
-            Direction::Write,
-            deadline,
-            |io, me| {
-                me.flush(io);
-                !io.drained()
-            },
-            |io, me| me.flush(io),
-        )
+        let Some((mut io, wait)) = self.begin_direct(Direction::Write) else {
+            return false;
+        };
+        self.flush(&mut io);
+        if io.drained() {
+            self.end_direct(&mut io, Direction::Write);
+            return true;
+        }
+        let mut io = self.wait_direct(io, wait, deadline);
+        self.flush(&mut io);
+        self.end_direct(&mut io, Direction::Write);
+        true
     }
 
     pub(super) fn would_block(&self, queued: usize, len: usize) -> Error {
@@ -123,21 +104,20 @@ impl Shared {
         )
     }
 
-    /// Writes what is queued; sends our close frame once the queue has drained.
+    /// Writes what is queued; sends our close frame once the queue has drained; resumes
+    /// reading held back for a full output (`Io::read_held`) once there is room again.
     pub(super) fn flush(&self, io: &mut Io) {
         self.write_out(io);
         self.sync_unsent(io);
+        if io.read_held && self.output_has_room(io) {
+            io.read_held = false;
+            self.pump(io);
+        }
     }
 
     /// Publishes "everything accepted was written" for `flush_wait`, when that changes.
     pub(super) fn sync_unsent(&self, io: &mut Io) {
-        let unsent = !io.drained();
-        if unsent != io.unsent {
-            io.unsent = unsent;
-            let mut inbox = lock(&self.inbox);
-            inbox.unsent = unsent;
-            self.notify(inbox);
-        }
+        self.inbox.set_unsent(!io.drained());
     }
 
     pub(super) fn write_out(&self, io: &mut Io) {

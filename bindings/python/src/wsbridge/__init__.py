@@ -16,14 +16,21 @@ agent) present them to a training loop::
 
 from .errors import GameLostError, ProtocolError, ReplyTimeoutError
 from .hub import Hub, Request
-from .lockstep import RECONNECTED_INFO
+from .lockstep import CONNECT_TIMEOUT, ERROR_INFO, LOST_INFO, RECONNECTED_INFO
 from .protocol import PROTOCOL_VERSION, CloseCode, GameInfo
 from .env import RemoteEnv
 from .vector import RemoteVectorEnv
+from .launcher import Launcher, make_hub, make_vector_env
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CONNECT_TIMEOUT",
+    "ERROR_INFO",
+    "LOST_INFO",
+    "Launcher",
+    "make_hub",
+    "make_vector_env",
     "PROTOCOL_VERSION",
     "RECONNECTED_INFO",
     "CloseCode",

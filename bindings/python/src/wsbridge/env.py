@@ -8,7 +8,8 @@ import gymnasium as gym
 import numpy as np
 
 from .hub import Hub
-from .lockstep import Lockstep
+from .lockstep import CONNECT_TIMEOUT, Lockstep
+from .spaces import select_row
 
 __all__ = ["RemoteEnv"]
 
@@ -26,11 +27,12 @@ class RemoteEnv(gym.Env[Any, Any]):
 
     metadata: dict[str, Any] = {"render_modes": []}
 
-    def __init__(self, hub: Hub, slot: str | int = "0", *, connect_timeout: float | None = None,
+    def __init__(self, hub: Hub, slot: str | int = "0", *, connect_timeout: float | None = CONNECT_TIMEOUT,
                  progress: bool = True) -> None:
         self._games = Lockstep(hub, [str(slot)], connect_timeout=connect_timeout, progress=progress)
         game = self._games.games[0]
         if game.agents != 1:
+            self._games.close()  # the slot is free again for another environment or game
             raise ValueError(f"the game at {game.path} simulates {game.agents} agents: use RemoteVectorEnv")
         self.observation_space = self._games.observation_space
         self.action_space = self._games.action_space
@@ -43,12 +45,16 @@ class RemoteEnv(gym.Env[Any, Any]):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         super().reset(seed=seed)
         obs, infos = self._games.reset([seed], options)
-        return obs[0], infos[0]
+        return select_row(obs, 0), infos[0]
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         obs, reward, terminated, truncated, infos = self._games.step(
             np.asarray(action)[np.newaxis], np.zeros(1, dtype=np.bool_))
-        return obs[0], float(reward[0]), bool(terminated[0]), bool(truncated[0]), infos[0]
+        return select_row(obs, 0), float(reward[0]), bool(terminated[0]), bool(truncated[0]), infos[0]
+
+    def close(self) -> None:
+        """Frees the slot (the hub stays open): a game with other spaces may connect to it again."""
+        self._games.close()
 
     def __repr__(self) -> str:
         return f"RemoteEnv({self._games.hub.url(self._games.games[0].slot)})"

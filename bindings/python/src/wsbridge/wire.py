@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from .errors import ProtocolError
 
-__all__ = ["DTYPES", "Message", "decode", "encode"]
+__all__ = ["DTYPES", "MAX_ARRAYS", "MAX_DIMENSION", "MAX_DIMS", "Message", "decode", "encode"]
 
 #: The dtypes the protocol allows, by wire name. Always little-endian.
 DTYPES: Mapping[str, np.dtype[Any]] = {
@@ -32,6 +32,14 @@ DTYPES: Mapping[str, np.dtype[Any]] = {
 
 #: The wire name of each little-endian dtype (normalize a dtype with ``newbyteorder("<")``).
 _NAMES: Mapping[np.dtype[Any], str] = {dtype: name for name, dtype in DTYPES.items()}
+
+#: Protocol limits on what a message may declare, checked before anything is allocated from it.
+#: At most this many arrays in one message.
+MAX_ARRAYS = 64
+#: At most this many dimensions in one array's shape (numpy's own limit is 64).
+MAX_DIMS = 32
+#: Each dimension of a shape is below this (only an empty array could declare more).
+MAX_DIMENSION = 2**32
 
 _ALIGN = 8
 _LENGTH = struct.Struct("<I")
@@ -109,6 +117,8 @@ def decode(data: bytes | str) -> Message:
     described = header.pop("arrays", {})
     if not isinstance(described, dict):
         raise ProtocolError(f"header key 'arrays' must be an object, not {type(described).__name__}")
+    if len(described) > MAX_ARRAYS:
+        raise ProtocolError(f"header key 'arrays' lists {len(described)} arrays, at most {MAX_ARRAYS} are allowed")
     arrays = {}
     extents = []
     for name, spec in described.items():
@@ -127,6 +137,8 @@ def _parse_header(text: str) -> dict[str, Any]:
         header = json.loads(text)
     except ValueError as e:
         raise ProtocolError(f"the header is not valid JSON ({e}): {text[:60]!r}") from None
+    except RecursionError:  # the C scanner counts its depth against the recursion limit
+        raise ProtocolError(f"the header is nested too deeply: {text[:60]!r}") from None
     if not isinstance(header, dict):
         raise ProtocolError(f"the header must be a JSON object, not {type(header).__name__}")
     if not isinstance(header.get("type"), str):
@@ -138,14 +150,19 @@ def _array(data: bytes, start: int, name: str, spec: Any) -> tuple[NDArray[Any],
     where = f"array {name!r}"
     if not isinstance(spec, dict):
         raise ProtocolError(f"{where}: its description must be an object")
-    dtype = DTYPES.get(spec.get("dtype"))  # type: ignore[arg-type]
+    wire_name = spec.get("dtype")
+    dtype = DTYPES.get(wire_name) if isinstance(wire_name, str) else None
     if dtype is None:
-        raise ProtocolError(f"{where}: dtype {spec.get('dtype')!r} is not one of {', '.join(DTYPES)}")
+        raise ProtocolError(f"{where}: dtype {wire_name!r:.40} is not one of {', '.join(DTYPES)}")
     shape, offset = spec.get("shape"), spec.get("offset")
-    if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
-        raise ProtocolError(f"{where}: shape must be a list of non-negative integers, not {shape!r}")
+    if not isinstance(shape, list) or len(shape) > MAX_DIMS:
+        raise ProtocolError(f"{where}: shape must be a list of at most {MAX_DIMS} integers, not {shape!r:.80}")
+    if not all(type(n) is int and 0 <= n < MAX_DIMENSION for n in shape):
+        raise ProtocolError(f"{where}: shape must hold integers in [0, 2**32), not {shape!r:.80}")
     if type(offset) is not int or offset < 0:
         raise ProtocolError(f"{where}: offset must be a non-negative integer, not {offset!r}")
+    if math.prod(n for n in shape if n) * dtype.itemsize >= 2**63:  # numpy's limit, even when empty
+        raise ProtocolError(f"{where}: shape {shape} describes more than 2**63 bytes")
     count = math.prod(shape)
     begin, end = start + offset, start + offset + count * dtype.itemsize
     if end > len(data):

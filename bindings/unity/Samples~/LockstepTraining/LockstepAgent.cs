@@ -67,9 +67,9 @@ namespace Wsbridge.Samples
             {
                 step = step,
                 position = transform.position,
-                velocity = body != null ? body.velocity : Vector3.zero,
+                velocity = body != null ? Velocity(body) : Vector3.zero,
             };
-            client.Send(JsonUtility.ToJson(observation));
+            client.Send(JsonUtility.ToJson(observation)); // Closed if the link is lost: the Close comes through Receive
 
             AgentAction action;
             if (!WaitForAction(out action))
@@ -78,7 +78,7 @@ namespace Wsbridge.Samples
                 return;
             }
             var move = new Vector3(action.move.x, 0f, action.move.y) * speed;
-            if (body != null) body.velocity = new Vector3(move.x, body.velocity.y, move.z);
+            if (body != null) SetVelocity(body, new Vector3(move.x, Velocity(body).y, move.z));
             else transform.position += move * Time.fixedDeltaTime;
         }
 
@@ -90,8 +90,9 @@ namespace Wsbridge.Samples
             while (true)
             {
                 int left = Mathf.Max(0, (int)((deadline - Time.realtimeSinceStartup) * 1000f));
-                if (!client.Receive(reply, left)) return false;
-                if (reply.Type == WsMessageType.Close)
+                WsReceiveResult got = client.Receive(reply, left);
+                if (got == WsReceiveResult.Timeout) return false;
+                if (got != WsReceiveResult.Message) // Closed (NotSupported only in WebGL, which cannot block)
                 {
                     Debug.Log("trainer closed the episode: " + client.CloseStatus +
                               (client.CloseError != null ? " (" + client.CloseError.Message + ")" : ""), this);
@@ -105,11 +106,29 @@ namespace Wsbridge.Samples
             }
         }
 
+        // Unity 6 renamed Rigidbody.velocity to linearVelocity (the old name is obsolete there).
+        private static Vector3 Velocity(Rigidbody rb)
+        {
+#if UNITY_6000_0_OR_NEWER
+            return rb.linearVelocity;
+#else
+            return rb.velocity;
+#endif
+        }
+
+        private static void SetVelocity(Rigidbody rb, Vector3 v)
+        {
+#if UNITY_6000_0_OR_NEWER
+            rb.linearVelocity = v;
+#else
+            rb.velocity = v;
+#endif
+        }
+
         private void OnDestroy()
         {
             if (client == null) return;
-            client.Close(WsCloseCode.Normal, "episode over", 500);
-            client.Dispose();
+            client.CloseAsync(WsCloseCode.Normal, "episode over", 500); // never blocks the frame
             client = null;
         }
     }

@@ -2,7 +2,7 @@
 // third-party library plugin layout. `make unreal-plugin` fills in the headers and the Linux
 // library; README.md says how to build the others and where each goes:
 //
-//   Source/ThirdParty/WsBridgeLibrary/include/     wsbridge.h, wsbridge.hpp
+//   Source/ThirdParty/WsBridgeLibrary/include/     wsbridge.h, wsbridge.hpp, wsbridge_env.hpp
 //   Source/ThirdParty/WsBridgeLibrary/lib/Win64/   wsbridge.dll.lib (import library)
 //   Binaries/ThirdParty/WsBridgeLibrary/Win64/     wsbridge.dll (delay-loaded)
 //   Binaries/ThirdParty/WsBridgeLibrary/Mac/       libwsbridge.dylib
@@ -25,6 +25,7 @@ public class WsBridgeLibrary : ModuleRules
 		PublicSystemIncludePaths.Add(Path.Combine(ModuleDirectory, "include"));
 		Required(Path.Combine(ModuleDirectory, "include", "wsbridge.h"));
 		Required(Path.Combine(ModuleDirectory, "include", "wsbridge.hpp"));
+		Required(Path.Combine(ModuleDirectory, "include", "wsbridge_env.hpp"));
 
 		string LibDir = Path.Combine(ModuleDirectory, "lib");
 		string BinDir = Path.Combine(PluginDirectory, "Binaries", "ThirdParty", "WsBridgeLibrary");

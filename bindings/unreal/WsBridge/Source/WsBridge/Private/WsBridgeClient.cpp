@@ -1,6 +1,9 @@
 #include "WsBridgeClient.h"
 
 #include "WsBridgeModule.h"
+// Generated: static_asserts of EWsBridgeResult against the values of wsbridge.h.
+#include "WsBridgeResultChecks.h"
+#include "WsBridgeStrings.h"
 
 #include <chrono>
 #include <cstdint>
@@ -8,39 +11,10 @@
 #include <string_view>
 #include <utility>
 
-// EWsBridgeResult mirrors the WSB_* codes one to one (tests/cpp/test_consistency.py checks the
-// names against wsbridge.h; these asserts check the values where the engine compiles).
-static_assert(static_cast<uint8>(EWsBridgeResult::Ok) == WSB_OK, "EWsBridgeResult is out of step with wsbridge.h");
-static_assert(static_cast<uint8>(EWsBridgeResult::Timeout) == WSB_TIMEOUT, "EWsBridgeResult is out of step with wsbridge.h");
-static_assert(static_cast<uint8>(EWsBridgeResult::BufferTooSmall) == WSB_BUFFER_TOO_SMALL, "EWsBridgeResult is out of step with wsbridge.h");
-static_assert(static_cast<uint8>(EWsBridgeResult::WouldBlock) == WSB_WOULD_BLOCK, "EWsBridgeResult is out of step with wsbridge.h");
-static_assert(static_cast<uint8>(EWsBridgeResult::Closed) == WSB_CLOSED, "EWsBridgeResult is out of step with wsbridge.h");
-static_assert(static_cast<uint8>(EWsBridgeResult::InvalidArgument) == WSB_INVALID_ARGUMENT, "EWsBridgeResult is out of step with wsbridge.h");
-static_assert(static_cast<uint8>(EWsBridgeResult::InvalidHandle) == WSB_INVALID_HANDLE, "EWsBridgeResult is out of step with wsbridge.h");
-static_assert(static_cast<uint8>(EWsBridgeResult::InvalidUtf8) == WSB_INVALID_UTF8, "EWsBridgeResult is out of step with wsbridge.h");
-static_assert(static_cast<uint8>(EWsBridgeResult::MessageTooBig) == WSB_MESSAGE_TOO_BIG, "EWsBridgeResult is out of step with wsbridge.h");
-static_assert(static_cast<uint8>(EWsBridgeResult::ConnectFailed) == WSB_CONNECT_FAILED, "EWsBridgeResult is out of step with wsbridge.h");
-static_assert(static_cast<uint8>(EWsBridgeResult::HandshakeFailed) == WSB_HANDSHAKE_FAILED, "EWsBridgeResult is out of step with wsbridge.h");
-static_assert(static_cast<uint8>(EWsBridgeResult::ConnectionLost) == WSB_CONNECTION_LOST, "EWsBridgeResult is out of step with wsbridge.h");
-static_assert(static_cast<uint8>(EWsBridgeResult::ProtocolError) == WSB_PROTOCOL_ERROR, "EWsBridgeResult is out of step with wsbridge.h");
-static_assert(static_cast<uint8>(EWsBridgeResult::Internal) == WSB_INTERNAL, "EWsBridgeResult is out of step with wsbridge.h");
-static_assert(static_cast<uint8>(EWsBridgeResult::TlsFailed) == WSB_TLS_FAILED, "EWsBridgeResult is out of step with wsbridge.h");
-
 namespace
 {
-	FString FromUtf8(std::string_view Text)
-	{
-		const FUTF8ToTCHAR Converted(reinterpret_cast<const ANSICHAR*>(Text.data()), static_cast<int32>(Text.size()));
-		FString Out;
-		Out.AppendChars(Converted.Get(), Converted.Length());
-		return Out;
-	}
-
-	std::string ToUtf8(const FString& Text)
-	{
-		const FTCHARToUTF8 Converted(*Text);
-		return std::string(reinterpret_cast<const char*>(Converted.Get()), static_cast<size_t>(Converted.Length()));
-	}
+	using WsBridgeStrings::FromUtf8;
+	using WsBridgeStrings::ToUtf8;
 
 	EWsBridgeResult ToResult(wsb_result Code)
 	{
@@ -112,6 +86,28 @@ wsbridge::Options UWsBridgeClient::MakeOptions() const
 	{
 		Options.subprotocols.push_back(ToUtf8(Protocol));
 	}
+	if (!TlsCaFile.IsEmpty())
+	{
+		Options.tls.ca_file = ToUtf8(TlsCaFile);
+	}
+	if (!TlsServerName.IsEmpty())
+	{
+		Options.tls.server_name = ToUtf8(TlsServerName);
+	}
+	Options.tls.accept_invalid_certs = bTlsAcceptInvalidCerts;
+	if (!Proxy.IsEmpty())
+	{
+		Options.proxy = ToUtf8(Proxy);
+	}
+	if (!bProxyFromEnvironment)
+	{
+		Options.proxy_from_env = false;
+	}
+	Options.reconnect.enabled = bReconnect;
+	Ms(ReconnectDelayMs, Options.reconnect.delay_ms);
+	Ms(ReconnectMaxDelayMs, Options.reconnect.max_delay_ms);
+	Options.reconnect.give_up_ms = ReconnectGiveUpMs < 0 ? -1 : ReconnectGiveUpMs;
+	Ms(ReconnectJitterPercent, Options.reconnect.jitter_percent);
 	return Options;
 }
 
@@ -125,43 +121,82 @@ bool UWsBridgeClient::SendBinary(const TArray<uint8>& Bytes)
 	return LibraryReady() && Succeeded(Connection.send_binary(Bytes.GetData(), static_cast<size_t>(Bytes.Num())).error());
 }
 
-bool UWsBridgeClient::Exchange(const FString& Text, int32 TimeoutMs, FString& OutReply)
+EWsBridgeReceiveResult UWsBridgeClient::Exchange(const FString& Text, int32 TimeoutMs, FString& OutReply)
 {
 	OutReply.Reset();
 	if (!LibraryReady())
 	{
-		return false;
+		return EWsBridgeReceiveResult::Closed;
 	}
 	const wsbridge::Result<wsbridge::Message> Reply = Connection.exchange(ToUtf8(Text), Millis(TimeoutMs));
-	if (!Succeeded(Reply.error()))
+	if (!Reply)
 	{
-		return false;
+		return Received(Reply.error());
 	}
+	Succeeded(Reply.error());
 	if (!Reply->is_text())
 	{
-		return Fail(EWsBridgeResult::Unknown, FString::Printf(TEXT("Exchange: the reply is a binary message of %llu bytes; use ExchangeBinary"), static_cast<unsigned long long>(Reply->size)));
+		// A reply of the wrong kind is the game's protocol error, not a close: still a message.
+		Fail(EWsBridgeResult::Unknown, FString::Printf(TEXT("Exchange: the reply is a binary message of %llu bytes; use ExchangeBinary"), static_cast<unsigned long long>(Reply->size)));
+		return EWsBridgeReceiveResult::Message;
 	}
 	OutReply = FromUtf8(Reply->text());
-	return true;
+	return EWsBridgeReceiveResult::Message;
 }
 
-bool UWsBridgeClient::ExchangeBinary(const TArray<uint8>& Bytes, int32 TimeoutMs, TArray<uint8>& OutReply)
+EWsBridgeReceiveResult UWsBridgeClient::ExchangeBinary(const TArray<uint8>& Bytes, int32 TimeoutMs, TArray<uint8>& OutReply)
 {
 	OutReply.Reset();
 	if (!LibraryReady())
 	{
-		return false;
+		return EWsBridgeReceiveResult::Closed;
 	}
 	const wsbridge::Result<wsbridge::Message> Reply = Connection.exchange_binary(Bytes.GetData(), static_cast<size_t>(Bytes.Num()), Millis(TimeoutMs));
-	if (!Succeeded(Reply.error()))
+	if (!Reply)
 	{
-		return false;
+		return Received(Reply.error());
 	}
+	Succeeded(Reply.error());
 	OutReply.Append(Reply->data, static_cast<int32>(Reply->size));
-	return true;
+	return EWsBridgeReceiveResult::Message;
+}
+
+EWsBridgeReceiveResult UWsBridgeClient::Received(const wsbridge::Error& Error)
+{
+	Succeeded(Error);
+	if (Error.is_timeout())
+	{
+		return EWsBridgeReceiveResult::Timeout;
+	}
+	if (Error.is_reconnected())
+	{
+		OnReconnected.Broadcast();
+		return EWsBridgeReceiveResult::Reconnected;
+	}
+	// The end (or a refused send) is also reported by the next tick: OnError, then OnClosed.
+	return EWsBridgeReceiveResult::Closed;
 }
 
 bool UWsBridgeClient::Close(int32 Code, const FString& Reason)
+{
+	if (!Connection.valid())
+	{
+		return Succeeded(wsbridge::Error());  // nothing to close
+	}
+	if (!LibraryReady())
+	{
+		static_cast<void>(Connection.release());
+		return false;
+	}
+	if (Code < 0 || Code > 65535)
+	{
+		return Fail(EWsBridgeResult::InvalidArgument, FString::Printf(TEXT("WSB_INVALID_ARGUMENT: close code %d is not a WebSocket close code (1000-4999)"), Code));
+	}
+	const wsbridge::Result<void> Started = Connection.close_in_background(static_cast<uint16_t>(Code), ToUtf8(Reason), Millis(CloseTimeoutMs));
+	return Succeeded(Started.error());
+}
+
+bool UWsBridgeClient::CloseBlocking(int32 Code, const FString& Reason)
 {
 	if (!Connection.valid())
 	{
@@ -196,6 +231,7 @@ EWsBridgeState UWsBridgeClient::GetState() const
 	case wsbridge::State::connecting: return EWsBridgeState::Connecting;
 	case wsbridge::State::open: return EWsBridgeState::Open;
 	case wsbridge::State::closing: return EWsBridgeState::Closing;
+	case wsbridge::State::reconnecting: return EWsBridgeState::Reconnecting;
 	default: return EWsBridgeState::Closed;
 	}
 }
@@ -213,6 +249,11 @@ FString UWsBridgeClient::GetSubprotocol() const
 void UWsBridgeClient::TickComponent(float DeltaTime, ELevelTick TickType, FActorComponentTickFunction* ThisTickFunction)
 {
 	Super::TickComponent(DeltaTime, TickType, ThisTickFunction);
+	Pump();
+}
+
+void UWsBridgeClient::Pump()
+{
 	if (!Connection.valid() || !FWsBridgeModule::IsLibraryAvailable())
 	{
 		return;
@@ -239,6 +280,13 @@ void UWsBridgeClient::TickComponent(float DeltaTime, ELevelTick TickType, FActor
 	});
 	if (!Polled && Connection.handle() == Handle)
 	{
+		if (Polled.error().is_reconnected())
+		{
+			// Not an end: a new connection is open; its messages come from the next tick.
+			Succeeded(wsbridge::Error());
+			OnReconnected.Broadcast();
+			return;
+		}
 		Ended(Polled.error());
 	}
 }
@@ -296,9 +344,12 @@ void UWsBridgeClient::Release(int32 Code, const char* Reason)
 	}
 	if (FWsBridgeModule::IsLibraryAvailable())
 	{
-		static_cast<void>(Connection.close(static_cast<uint16_t>(Code), Reason ? Reason : "", Millis(CloseTimeoutMs)));
+		// Never waits on the game thread (EndPlay, BeginDestroy inside garbage collection, a
+		// reconnect): the handshake finishes in the background within CloseTimeoutMs, and
+		// FWsBridgeModule::ShutdownModule (wsb_shutdown) ends any still pending.
+		static_cast<void>(Connection.close_in_background(static_cast<uint16_t>(Code), Reason ? Reason : "", Millis(CloseTimeoutMs)));
 	}
-	// Whatever close() said (or if the library is gone), the handle is no longer ours to use.
+	// Whatever happened (or if the library is gone), the handle is no longer ours to use.
 	static_cast<void>(Connection.release());
 }
 
@@ -338,7 +389,11 @@ bool UWsBridgeClient::Fail(EWsBridgeResult Result, const FString& Message)
 {
 	LastResult = Result;
 	LastError = Message;
-	if (Result != EWsBridgeResult::Timeout)
+	// Network events are values for the game (and reach it as OnError/OnClosed): not logged.
+	const bool bNetworkEvent = Result == EWsBridgeResult::Timeout || Result == EWsBridgeResult::Closed ||
+	                           Result == EWsBridgeResult::ConnectionLost || Result == EWsBridgeResult::WouldBlock ||
+	                           Result == EWsBridgeResult::InvalidHandle;
+	if (!bNetworkEvent)
 	{
 		UE_LOG(LogWsBridge, Warning, TEXT("%s: %s"), *GetNameSafe(GetOwner()), *Message);
 	}

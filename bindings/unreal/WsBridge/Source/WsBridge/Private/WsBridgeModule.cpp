@@ -62,15 +62,19 @@ void FWsBridgeModule::StartupModule()
 void FWsBridgeModule::ShutdownModule()
 {
 	GUnavailableReason = TEXT("the WsBridge module has shut down");
+	bool bSafeToUnload = true;
 	if (GLibraryAvailable.exchange(false))
 	{
 		const wsbridge::Result<void> Down = wsbridge::shutdown(std::chrono::milliseconds(1000));
 		if (!Down)
 		{
 			UE_LOG(LogWsBridge, Warning, TEXT("wsbridge: shutdown: %s"), UTF8_TO_TCHAR(Down.error().to_string().c_str()));
+			// A DNS lookup still runs on wsbridge's thread: unmapping the library now would
+			// crash that thread when getaddrinfo returns, so the library stays loaded.
+			bSafeToUnload = Down.error().code() != WSB_LOOKUP_RUNNING;
 		}
 	}
-	if (LibraryHandle != nullptr)
+	if (LibraryHandle != nullptr && bSafeToUnload)
 	{
 		FPlatformProcess::FreeDllHandle(LibraryHandle);
 		LibraryHandle = nullptr;

@@ -24,9 +24,15 @@ THIRD_PARTY_INCLUDES_END
  * without an engine tick (Unreal's WebSockets module would never deliver it to a blocked game
  * thread). Replies returned by Exchange are not broadcast.
  *
- * Every function returns false on failure and leaves the result and message in
- * GetLastResult()/GetLastError(). Strings cross as UTF-8. Errors never crash the game: with the
- * library missing, every call fails with a message saying so.
+ * Nothing here throws or blocks a frame for a network event: SendText/SendBinary return false
+ * when the message was not queued (connection ended, or queue full: GetLastResult says which)
+ * and the end reaches the game as OnError/OnClosed; Exchange returns Message, Timeout or
+ * Closed. Close(), EndPlay and destruction return at once: the close handshake finishes on a
+ * background (wsb_close_async, on wsbridge's I/O thread) within CloseTimeoutMs (CloseBlocking waits, for tools). Failures leave the
+ * result and message in GetLastResult()/GetLastError(); only failures that are not network
+ * events (bad URL, option or close code, library missing) are logged as warnings.
+ * Strings cross as UTF-8. To keep one connection across level loads, use
+ * UWsBridgeSubsystem (a game-instance subsystem that owns one of these components).
  */
 UCLASS(ClassGroup = (Networking), BlueprintType, meta = (BlueprintSpawnableComponent))
 class WSBRIDGE_API UWsBridgeClient : public UActorComponent
@@ -57,15 +63,56 @@ public:
 	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "WsBridge|Options")
 	TArray<FString> Subprotocols;
 
+	/** wss:// only: a PEM file of trusted CAs, replacing the system's roots ("" keeps them). */
+	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "WsBridge|TLS")
+	FString TlsCaFile;
+	/** wss:// only: the name to verify in the certificate instead of the URL's host. */
+	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "WsBridge|TLS")
+	FString TlsServerName;
+	/** wss:// only, development only: accept any certificate (no verification at all). */
+	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "WsBridge|TLS")
+	bool bTlsAcceptInvalidCerts = false;
+
+	/** HTTP proxy for the connection, "http://user:pass@host:port" ("" for none, or from the environment). */
+	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "WsBridge|Proxy")
+	FString Proxy;
+	/** Use HTTPS_PROXY, HTTP_PROXY, ALL_PROXY from the environment when Proxy is "" (the library's default). */
+	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "WsBridge|Proxy")
+	bool bProxyFromEnvironment = true;
+
+	/** Reconnect after a lost link, with backoff and jitter (the `reconnect` option of wsbridge.h,
+	 *  which states when it retries). State Reconnecting meanwhile; sends are queued (up to
+	 *  SendQueueMaxBytes) and go out after the new handshake; OnReconnected follows each new
+	 *  connection; when it gives up, OnError then OnClosed. */
+	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "WsBridge|Reconnect")
+	bool bReconnect = false;
+	/** First delay after a loss (-1: the library's default, 100 ms); doubles after each failed attempt. */
+	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "WsBridge|Reconnect")
+	int32 ReconnectDelayMs = -1;
+	/** Cap of that delay (-1: the library's default, 5000 ms). */
+	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "WsBridge|Reconnect")
+	int32 ReconnectMaxDelayMs = -1;
+	/** Give up when no connection has been open for this long (-1: never). */
+	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "WsBridge|Reconnect")
+	int32 ReconnectGiveUpMs = 60000;
+	/** Share of each delay that is random, 0-100 (-1: the library's default, 50). */
+	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "WsBridge|Reconnect")
+	int32 ReconnectJitterPercent = -1;
+
 	/** Most messages broadcast per tick; the rest wait for the next tick (0: no limit). */
 	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "WsBridge")
 	int32 MaxMessagesPerTick = 256;
-	/** How long Close(), EndPlay and destruction wait for the close handshake. */
+	/** How long the close handshake may take in the background after Close(), EndPlay and
+	 *  destruction (the game thread never waits for it), and how long CloseBlocking() waits. */
 	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "WsBridge")
 	int32 CloseTimeoutMs = 1000;
 
 	UPROPERTY(BlueprintAssignable, Category = "WsBridge|Events")
 	FWsBridgeConnectedEvent OnConnected;
+	/** bReconnect only: the link was lost and a new connection is open (the trainer may not know
+	 *  this session: send it what it needs first). Messages of the new connection follow. */
+	UPROPERTY(BlueprintAssignable, Category = "WsBridge|Events")
+	FWsBridgeConnectedEvent OnReconnected;
 	UPROPERTY(BlueprintAssignable, Category = "WsBridge|Events")
 	FWsBridgeTextEvent OnTextMessage;
 	UPROPERTY(BlueprintAssignable, Category = "WsBridge|Events")
@@ -89,27 +136,36 @@ public:
 	UFUNCTION(BlueprintCallable, Category = "WsBridge")
 	bool ConnectBlocking(const FString& Url);
 
-	/** Queues a text message (sent as UTF-8) and returns at once. */
+	/** Queues a text message (sent as UTF-8) and returns at once. False if it was not queued:
+	 *  the connection has ended (the end comes as OnError/OnClosed) or the send queue is full
+	 *  (GetLastResult() is WouldBlock); safe to ignore in a per-frame send. */
 	UFUNCTION(BlueprintCallable, Category = "WsBridge")
 	bool SendText(const FString& Text);
 
-	/** Queues a binary message and returns at once. */
+	/** Queues a binary message and returns at once; false as SendText. */
 	UFUNCTION(BlueprintCallable, Category = "WsBridge")
 	bool SendBinary(const TArray<uint8>& Bytes);
 
 	/** Lockstep: sends Text and blocks until the next message arrives (at most TimeoutMs; -1
-	 *  waits without limit), returned in OutReply. The reply must be a text message. */
+	 *  waits without limit). Message: the reply is in OutReply (it must be text); Timeout; or
+	 *  Closed: the connection has ended (or the send was refused), never an empty reply. */
 	UFUNCTION(BlueprintCallable, Category = "WsBridge")
-	bool Exchange(const FString& Text, int32 TimeoutMs, FString& OutReply);
+	EWsBridgeReceiveResult Exchange(const FString& Text, int32 TimeoutMs, FString& OutReply);
 
 	/** Lockstep with binary messages: the reply's bytes, whatever its kind. */
 	UFUNCTION(BlueprintCallable, Category = "WsBridge")
-	bool ExchangeBinary(const TArray<uint8>& Bytes, int32 TimeoutMs, TArray<uint8>& OutReply);
+	EWsBridgeReceiveResult ExchangeBinary(const TArray<uint8>& Bytes, int32 TimeoutMs, TArray<uint8>& OutReply);
 
-	/** Flushes queued messages, closes with Code and Reason (waits at most CloseTimeoutMs)
-	 *  and releases the connection. */
+	/** Closes with Code and Reason without blocking the frame: the component has no connection
+	 *  when this returns; queued messages are flushed and the close handshake completes in the
+	 *  background (wsb_close_async) within CloseTimeoutMs. False only for a code outside 0-65535. */
 	UFUNCTION(BlueprintCallable, Category = "WsBridge")
 	bool Close(int32 Code = 1000, const FString& Reason = TEXT(""));
+
+	/** Close, waiting on this thread for the handshake (at most CloseTimeoutMs): for tools and
+	 *  training scripts, not for a game frame. False if it timed out or the code or reason was refused. */
+	UFUNCTION(BlueprintCallable, Category = "WsBridge")
+	bool CloseBlocking(int32 Code = 1000, const FString& Reason = TEXT(""));
 
 	UFUNCTION(BlueprintPure, Category = "WsBridge")
 	EWsBridgeState GetState() const;
@@ -129,6 +185,10 @@ public:
 	 *  copies, poll, close status). Use it on the game thread, like the component. */
 	wsbridge::Client& GetNativeClient() { return Connection; }
 
+	/** Delivers what arrived since the last call (OnConnected, messages, OnError, OnClosed).
+	 *  TickComponent calls it; an owner that ticks the component itself (UWsBridgeSubsystem) too. */
+	void Pump();
+
 	virtual void TickComponent(float DeltaTime, ELevelTick TickType, FActorComponentTickFunction* ThisTickFunction) override;
 	virtual void EndPlay(const EEndPlayReason::Type EndPlayReason) override;
 	virtual void BeginDestroy() override;
@@ -142,7 +202,9 @@ private:
 	bool LibraryReady();
 	void Deliver(const wsbridge::Message& Message);
 	void Ended(const wsbridge::Error& Error);
+	/** Gives the connection up without blocking (its close finishes in the background). */
 	void Release(int32 Code, const char* Reason);
+	EWsBridgeReceiveResult Received(const wsbridge::Error& Error);
 
 	wsbridge::Client Connection;
 	bool bAnnouncedOpen = false;

@@ -17,7 +17,8 @@ public:
 	 *  closed with 1001 ("going away") and wsbridge's background threads stop, so unloading
 	 *  the library (editor shutdown, plugin unload, hot reload) never leaves a thread running
 	 *  code that is no longer mapped. Clients still alive afterwards hold stale handles and
-	 *  are released without calling into the library. */
+	 *  are released without calling into the library. If a DNS lookup is still blocked on
+	 *  wsbridge's DNS thread (WSB_LOOKUP_RUNNING), the library is left loaded instead. */
 	virtual void ShutdownModule() override;
 
 	/** True between a successful StartupModule and ShutdownModule: wsbridge may be called. */

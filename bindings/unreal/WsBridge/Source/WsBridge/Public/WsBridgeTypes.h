@@ -1,34 +1,12 @@
-// Blueprint types of the WsBridge plugin: result codes, connection states, event signatures.
+// Blueprint types of the WsBridge plugin: connection states, event signatures (the result codes
+// are in the generated WsBridgeResult.h).
 #pragma once
 
 #include "CoreMinimal.h"
+// EWsBridgeResult, generated from the Rust source (`make generate`).
+#include "WsBridgeResult.h"
 
 #include "WsBridgeTypes.generated.h"
-
-/** A wsbridge result code (the WSB_* codes of wsbridge.h, in the same order). */
-UENUM(BlueprintType)
-enum class EWsBridgeResult : uint8
-{
-	Ok = 0,
-	Timeout,
-	BufferTooSmall,
-	WouldBlock,
-	Closed,
-	InvalidArgument,
-	InvalidHandle,
-	InvalidUtf8,
-	MessageTooBig,
-	ConnectFailed,
-	HandshakeFailed,
-	ConnectionLost,
-	ProtocolError,
-	Internal,
-	TlsFailed,
-	/** Not a wsbridge code: the library is not loaded, a code this plugin does not know (a
-	 *  newer library), or a plugin-level failure such as a binary reply to Exchange. The
-	 *  message says which. */
-	Unknown
-};
 
 /** The state of a UWsBridgeClient's connection. */
 UENUM(BlueprintType)
@@ -40,7 +18,26 @@ enum class EWsBridgeState : uint8
 	Open,
 	Closing,
 	/** Ended by the trainer or by a failure; OnClosed has been or is about to be broadcast. */
-	Closed
+	Closed,
+	/** bReconnect only: the link was lost (or an attempt failed); waiting out the backoff or
+	 *  connecting again. Sends are queued meanwhile; OnReconnected follows the new connection. */
+	Reconnecting
+};
+
+/** What a lockstep Exchange got: a reply and a close cannot be mistaken for each other. */
+UENUM(BlueprintType)
+enum class EWsBridgeReceiveResult : uint8
+{
+	/** The reply is in OutReply. */
+	Message,
+	/** No reply within the timeout; the connection is fine (a late reply comes with the next Exchange). */
+	Timeout,
+	/** The connection has ended, or there is none, or the send was refused (GetLastResult/GetLastError
+	 *  say which); OnError/OnClosed are broadcast on the next tick as usual. */
+	Closed,
+	/** bReconnect only: the link was lost and a new connection is open; the reply will not come.
+	 *  Send the trainer what a new connection needs first (a hello), then Exchange again. */
+	Reconnected
 };
 
 DECLARE_DYNAMIC_MULTICAST_DELEGATE(FWsBridgeConnectedEvent);

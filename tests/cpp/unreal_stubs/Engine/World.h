@@ -1,0 +1,6 @@
+#pragma once
+#include "CoreMinimal.h"
+class UWorld : public UObject {
+public:
+    template <class T> T* GetSubsystem() const { return nullptr; }
+};
