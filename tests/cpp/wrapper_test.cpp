@@ -463,7 +463,7 @@ void test_error_values() {
     Result<Message> m = c->exchange("still open", 10s);
     CHECK_OK(m);
     CHECK(m->text() == "still open", "got %.*s", static_cast<int>(m->size), m->text().data());
-    Result<void> done = c->close(1000, "bye");
+    Result<void> done = c->close(1000, "bye", 60s); // patient: returns when done
     CHECK_OK(done);
     CHECK(!c->valid(), "close() left a handle");
 }
@@ -501,7 +501,7 @@ void test_close_from_another_thread() {
     CHECK_OK(c);
     wsb_result seen = WSB_OK;
     std::thread receiver([&] { seen = c->recv(wsbridge::forever).error().code(); });
-    Result<void> closed = c->close(1000, "", 2000ms);
+    Result<void> closed = c->close(1000, "", 60s);
     receiver.join();
     CHECK_OK(closed);
     CHECK(seen == WSB_CLOSED || seen == WSB_INVALID_HANDLE, "the waiting recv returned %s", wsb_result_name(seen));

@@ -68,7 +68,7 @@ namespace Wsbridge.Tests
                 Check.Fails(WsResult.InvalidArgument, () => client.Close(1000, new string('x', 124)), "reason over 123 bytes");
                 client.Send("still open");
                 Check.Equal("still open", Server.Next(client, new WsMessage()).GetText(), "usable after a rejected close");
-                Check.True(client.Close(), "then a normal close");
+                Check.True(client.Close(WsCloseCode.Normal, null, Server.Patience), "then a normal close");
             }
         }
 

@@ -106,7 +106,7 @@ static void test_null_arguments(void) {
     /* Rejected closes changed nothing: the handle still works. */
     EXPECT(wsb_state(h, &state), WSB_OK);
     CHECK(state == WSB_STATE_OPEN, "state %u", state);
-    EXPECT(wsb_close(h, 1000, NULL, 2000), WSB_OK);
+    EXPECT(wsb_close(h, 1000, NULL, PATIENT_MS), WSB_OK);
     /* wsb_last_error copes with a NULL buffer whatever the capacity. */
     CHECK(wsb_last_error(NULL, 0) > 0, "length query");
     CHECK(wsb_last_error(NULL, 10) > 0, "NULL buffer with a capacity");
@@ -129,7 +129,7 @@ static void test_invalid_handles(void) {
     }
     wsb_handle first, second;
     EXPECT(echo_connect(&first, "/echo", NULL), WSB_OK);
-    EXPECT(wsb_close(first, 1000, NULL, 2000), WSB_OK);
+    EXPECT(wsb_close(first, 1000, NULL, PATIENT_MS), WSB_OK);
     EXPECT(wsb_close(first, 1000, NULL, 2000), WSB_INVALID_HANDLE); /* double close */
     EXPECT(wsb_send(first, buf, 1, WSB_BINARY), WSB_INVALID_HANDLE); /* use after close */
     CHECK(strstr(last_error(), "not an open connection"), "message: %s", last_error());
@@ -139,7 +139,7 @@ static void test_invalid_handles(void) {
     CHECK((second & 0xffffffffu) == (first & 0xffffffffu), "expected slot reuse");
     EXPECT(wsb_state(first, &state), WSB_INVALID_HANDLE);
     EXPECT(wsb_state(second, &state), WSB_OK);
-    EXPECT(wsb_close(second, 1000, NULL, 2000), WSB_OK);
+    EXPECT(wsb_close(second, 1000, NULL, PATIENT_MS), WSB_OK);
 }
 
 static void fill(uint8_t *p, size_t n, int text, uint32_t salt) {
@@ -169,7 +169,7 @@ static void test_round_trips(void) {
     }
     free(out);
     free(in);
-    EXPECT(wsb_close(h, 1000, NULL, 5000), WSB_OK);
+    EXPECT(wsb_close(h, 1000, NULL, PATIENT_MS), WSB_OK);
 }
 
 struct sequencer {
@@ -262,7 +262,7 @@ static void test_server_close(void) {
     EXPECT(wsb_state(h, &state), WSB_OK);
     CHECK(state == WSB_STATE_CLOSED, "state %u", state);
     EXPECT(wsb_send(h, buf, 1, WSB_BINARY), WSB_CLOSED);
-    EXPECT(wsb_close(h, 1000, NULL, 2000), WSB_OK);
+    EXPECT(wsb_close(h, 1000, NULL, PATIENT_MS), WSB_OK);
 }
 
 static void test_client_close_observed(void) {
@@ -274,14 +274,14 @@ static void test_client_close_observed(void) {
     EXPECT(echo_connect(&h, path, NULL), WSB_OK);
     EXPECT(wsb_send(h, (const uint8_t *)"x", 1, WSB_TEXT), WSB_OK);
     EXPECT(wsb_recv(h, buf, sizeof buf, &len, NULL, 5000), WSB_OK);
-    EXPECT(wsb_close(h, 4321, "game over", 5000), WSB_OK);
+    EXPECT(wsb_close(h, 4321, "game over", PATIENT_MS), WSB_OK);
     snprintf(path, sizeof path, "/report/c%d", (int)getpid());
     EXPECT(echo_connect(&h, path, NULL), WSB_OK);
     EXPECT(wsb_recv(h, buf, sizeof buf - 1, &len, NULL, 5000), WSB_OK);
     buf[len] = '\0';
     CHECK(strstr((char *)buf, "\"code\": 4321") && strstr((char *)buf, "game over"),
           "the server saw %s", (char *)buf);
-    EXPECT(wsb_close(h, 1000, NULL, 2000), WSB_OK);
+    EXPECT(wsb_close(h, 1000, NULL, PATIENT_MS), WSB_OK);
 }
 
 static void test_not_found(void) {
@@ -317,7 +317,7 @@ static void test_keepalive(void) {
     size_t len;
     EXPECT(wsb_recv(h, buf, sizeof buf, &len, NULL, 5000), WSB_OK);
     CHECK(len == 10 && memcmp(buf, "still here", 10) == 0, "echo after idling");
-    EXPECT(wsb_close(h, 1000, NULL, 2000), WSB_OK);
+    EXPECT(wsb_close(h, 1000, NULL, PATIENT_MS), WSB_OK);
 }
 
 static void test_connect_timeout(void) {
@@ -370,7 +370,7 @@ static void test_async_live(void) {
     }
     EXPECT(wsb_state(h, &state), WSB_OK);
     CHECK(state == WSB_STATE_OPEN, "state %u", state);
-    EXPECT(wsb_close(h, 1000, NULL, 2000), WSB_OK);
+    EXPECT(wsb_close(h, 1000, NULL, PATIENT_MS), WSB_OK);
 }
 
 static void test_async_dead(void) {
@@ -389,7 +389,7 @@ static void test_async_dead(void) {
     EXPECT(wsb_recv(h, buf, sizeof buf, &len, NULL, 5000), WSB_CLOSED); /* reported once */
     EXPECT(wsb_state(h, &state), WSB_OK);
     CHECK(state == WSB_STATE_CLOSED, "state %u", state);
-    EXPECT(wsb_close(h, 1000, NULL, 1000), WSB_OK);
+    EXPECT(wsb_close(h, 1000, NULL, PATIENT_MS), WSB_OK);
 }
 
 static void test_async_timeout(void) {
@@ -426,7 +426,7 @@ static void test_flush(void) {
     for (int i = 0; i < 50; i++) EXPECT(wsb_recv(h, buf, sizeof buf, &len, NULL, 5000), WSB_OK);
     EXPECT(wsb_flush(h, -2), WSB_INVALID_ARGUMENT);
     EXPECT(wsb_flush(0, 0), WSB_INVALID_HANDLE);
-    EXPECT(wsb_close(h, 1000, NULL, 2000), WSB_OK);
+    EXPECT(wsb_close(h, 1000, NULL, PATIENT_MS), WSB_OK);
     /* Queued on a connection that then fails: flush reports that they will not be sent. */
     char url[128];
     snprintf(url, sizeof url, "ws://127.0.0.1:%d/env/0", dead_port());
@@ -452,7 +452,7 @@ static void test_buffer_too_small(void) {
     CHECK(len == 100, "size query gave %zu", len);
     EXPECT(wsb_recv(h, big, sizeof big, &len, &kind, 0), WSB_OK);
     CHECK(len == 100, "len %zu", len);
-    EXPECT(wsb_close(h, 1000, NULL, 2000), WSB_OK);
+    EXPECT(wsb_close(h, 1000, NULL, PATIENT_MS), WSB_OK);
 }
 
 static void test_local_rejections(void) {
@@ -470,7 +470,7 @@ static void test_local_rejections(void) {
     EXPECT(wsb_send(h, buf, 1000, WSB_BINARY), WSB_OK);
     EXPECT(wsb_recv(h, buf, sizeof buf, &len, NULL, 5000), WSB_OK);
     CHECK(len == 1000, "len %zu", len);
-    EXPECT(wsb_close(h, 1000, NULL, 2000), WSB_OK);
+    EXPECT(wsb_close(h, 1000, NULL, PATIENT_MS), WSB_OK);
 }
 
 struct blocked {
@@ -499,11 +499,11 @@ static void test_close_wakes_recv(void) {
     EXPECT(echo_connect(&other, "/echo", NULL), WSB_OK);
     EXPECT(wsb_send(other, (const uint8_t *)"x", 1, WSB_TEXT), WSB_OK);
     EXPECT(wsb_recv(other, buf, sizeof buf, &len, NULL, 5000), WSB_OK);
-    EXPECT(wsb_close(b.h, 1000, NULL, 2000), WSB_OK);
+    EXPECT(wsb_close(b.h, 1000, NULL, PATIENT_MS), WSB_OK);
     pthread_join(t, NULL); /* hangs here if close does not wake the receiver */
     CHECK(b.result == WSB_CLOSED || b.result == WSB_INVALID_HANDLE, "blocked recv returned %s",
           wsb_result_name(b.result));
-    EXPECT(wsb_close(other, 1000, NULL, 2000), WSB_OK);
+    EXPECT(wsb_close(other, 1000, NULL, PATIENT_MS), WSB_OK);
 }
 
 static void *set_other_error(void *arg) {
@@ -542,7 +542,7 @@ static void test_threads_stop(void) {
     for (int i = 0; i < 3; i++) EXPECT(echo_connect(&h[i], "/echo", NULL), WSB_OK);
     CHECK(wsbridge_threads() >= 1, "no background thread while connected: %s", thread_names());
     CHECK(wsbridge_threads() <= 2, "%d threads for 3 connections: %s", wsbridge_threads(), thread_names());
-    for (int i = 0; i < 3; i++) EXPECT(wsb_close(h[i], 1000, NULL, 2000), WSB_OK);
+    for (int i = 0; i < 3; i++) EXPECT(wsb_close(h[i], 1000, NULL, PATIENT_MS), WSB_OK);
     CHECK(wsbridge_threads() == 0, "threads left after the last close: %s", thread_names());
     CHECK(count_threads() == base, "%d threads before, %d after: %s", base, count_threads(), thread_names());
 }
@@ -559,7 +559,7 @@ static void test_shutdown(void) {
     EXPECT(wsb_shutdown(0), WSB_OK); /* nothing open: harmless */
     wsb_handle again;
     EXPECT(echo_connect(&again, "/echo", NULL), WSB_OK); /* usable after shutdown */
-    EXPECT(wsb_close(again, 1000, NULL, 2000), WSB_OK);
+    EXPECT(wsb_close(again, 1000, NULL, PATIENT_MS), WSB_OK);
 }
 
 static void test_headers_and_subprotocol(void) {
@@ -575,7 +575,7 @@ static void test_headers_and_subprotocol(void) {
     CHECK(strstr((char *)buf, "s3cret"), "the server saw headers %s", (char *)buf);
     EXPECT(wsb_subprotocol(h, proto, sizeof proto, &len), WSB_OK);
     CHECK(strcmp(proto, "wsb.v1") == 0 && len == 6, "subprotocol '%s'", proto);
-    EXPECT(wsb_close(h, 1000, NULL, 2000), WSB_OK);
+    EXPECT(wsb_close(h, 1000, NULL, PATIENT_MS), WSB_OK);
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -109,7 +109,7 @@ static void test_killed_trainer(void) {
     CHECK(recv_text(h, "queued-2"), "second queued message");
     EXPECT(send_text(h, "after"), WSB_OK);
     CHECK(recv_text(h, "after"), "echo after the reconnect");
-    EXPECT(wsb_close(h, 1000, NULL, 5000), WSB_OK);
+    EXPECT(wsb_close(h, 1000, NULL, PATIENT_MS), WSB_OK);
 }
 
 /* The trainer is killed for good: wsbridge gives up after give_up_ms and says so, with the
@@ -134,7 +134,7 @@ static void test_killed_for_good(void) {
     EXPECT(wsb_recv(h, buf, sizeof buf, &len, NULL, 0), WSB_CLOSED);
     CHECK(error_has("gave up"), "message: %s", last_error());
     EXPECT(send_text(h, "late"), WSB_CLOSED);
-    EXPECT(wsb_close(h, 1000, NULL, 1000), WSB_OK);
+    EXPECT(wsb_close(h, 1000, NULL, PATIENT_MS), WSB_OK);
 }
 
 /* A trainer that answers the first three upgrade requests with HTTP 503: a connection started
@@ -167,7 +167,7 @@ static void test_refusing_trainer(void) {
         CHECK(gap >= 40L << i, "gap %d between attempts was %ld ms, below the backoff of %ld ms (%s)", i, gap,
               40L << i, attempts);
     }
-    EXPECT(wsb_close(h, 1000, NULL, 5000), WSB_OK);
+    EXPECT(wsb_close(h, 1000, NULL, PATIENT_MS), WSB_OK);
 }
 
 /* What is not retried: a close with 1000, an upgrade refused with 404, a failed first attempt of
@@ -185,14 +185,14 @@ static void test_not_retried(void) {
     CHECK(state_of(h) == WSB_STATE_CLOSED, "state %u after a close with 1000", state_of(h));
     EXPECT(wsb_close_status(h, &code, NULL, 0, NULL), WSB_OK);
     CHECK(code == 1000, "close code %u", code);
-    EXPECT(wsb_close(h, 1000, NULL, 1000), WSB_OK);
+    EXPECT(wsb_close(h, 1000, NULL, PATIENT_MS), WSB_OK);
 
     url_for(url, sizeof url, "WSB_ECHO_PORT", "/nowhere");
     EXPECT(wsb_connect_async(url, "{" RECONNECT_FAST "}", &h), WSB_OK);
     EXPECT(wsb_recv(h, buf, sizeof buf, &len, NULL, 20000), WSB_HANDSHAKE_FAILED);
     CHECK(error_has("HTTP 404"), "message: %s", last_error());
     CHECK(state_of(h) == WSB_STATE_CLOSED, "state %u after a 404", state_of(h));
-    EXPECT(wsb_close(h, 1000, NULL, 1000), WSB_OK);
+    EXPECT(wsb_close(h, 1000, NULL, PATIENT_MS), WSB_OK);
 
     snprintf(url, sizeof url, "ws://127.0.0.1:%d/", dead_port());
     EXPECT(wsb_connect(url, "{" RECONNECT_FAST "}", &h), WSB_CONNECT_FAILED);
@@ -203,7 +203,7 @@ static void test_not_retried(void) {
     EXPECT(wsb_recv(h, buf, sizeof buf, &len, NULL, 20000), WSB_RECONNECTED);
     CHECK(error_has("closed the connection with code 1012 \"restart\""), "message: %s", last_error());
     CHECK(recv_text(h, "closing"), "the new connection's message");
-    EXPECT(wsb_close(h, 1000, NULL, 1000), WSB_OK);
+    EXPECT(wsb_close(h, 1000, NULL, PATIENT_MS), WSB_OK);
 }
 
 /* Reconnecting with a connection that never opened: wsb_connect_async to a port nobody listens
@@ -222,7 +222,7 @@ static void test_give_up_connecting(void) {
               error_has("1 message sent meanwhile was not sent"),
           "message: %s", last_error());
     CHECK(state_of(h) == WSB_STATE_CLOSED, "state %u", state_of(h));
-    EXPECT(wsb_close(h, 1000, NULL, 1000), WSB_OK);
+    EXPECT(wsb_close(h, 1000, NULL, PATIENT_MS), WSB_OK);
 }
 
 /* wsb_close_async against a frozen trainer (it reads nothing, so it cannot answer the close):

@@ -466,7 +466,7 @@ def test_protocol_breaches_after_the_first_message_and_unknown_paths(lobby_facto
 
 
 def test_limits_bound_what_games_and_hubs_may_hold(lobby_factory) -> None:
-    lobby = lobby_factory(max_waiting=2, max_hubs=1, max_slots=3, max_size=4096, hello_timeout=1)
+    lobby = lobby_factory(max_waiting=2, max_hubs=1, max_slots=3, max_size=4096, hello_timeout=3)
     with connect(lobby.url()) as ws:  # a game's one message is small
         ws.send(json.dumps({"type": "lobby", "version": 1, "env": "x" * 9000}))
         assert closed_with(ws)[0] == 1009
@@ -493,7 +493,7 @@ def test_limits_bound_what_games_and_hubs_may_hold(lobby_factory) -> None:
         first.send(json.dumps({"type": "free", "free": {"x" * 5000: "ws://h/env/x"}}))  # over max_size
         assert closed_with(first)[0] == 1009
     with connect(lobby.hubs_url) as ws:
-        assert closed_with(ws) == (4400, "no hub message within 1 s")
+        assert closed_with(ws) == (4400, "no hub message within 3 s")
     for game in waiting[1:]:  # still waiting: no hub
         assert not game.answered()
         game.leave()

@@ -35,6 +35,9 @@ pub(super) struct Contents {
     paused: bool,
     /// The error that ended the connection, reported once by `recv` (or by a blocking connect).
     ending: Option<Error>,
+    /// The same error, kept after `recv` took `ending`: what ended the socket is a fact the
+    /// reconnect supervisor and `close` read whichever thread reported it first.
+    cause: Option<Error>,
     /// Why later calls get `Closed`.
     closed_because: Option<String>,
     peer_close: Option<CloseStatus>,
@@ -102,6 +105,7 @@ impl Inbox {
                 bytes: 0,
                 paused: false,
                 ending: None,
+                cause: None,
                 closed_because: None,
                 peer_close: None,
                 subprotocol: None,
@@ -204,8 +208,9 @@ impl Inbox {
         let mut contents = self.lock();
         contents.state = State::Closed;
         contents.peer_close = Some(status);
-        if ending.is_some() {
-            contents.ending = ending;
+        if let Some(e) = ending {
+            contents.cause = Some(e.clone());
+            contents.ending = Some(e);
         }
         contents.closed_because = Some(because);
         self.notify(contents);
@@ -278,9 +283,9 @@ impl Contents {
         self.socket_gone
     }
 
-    /// The error that ended the connection, until `recv` has reported it (left in place).
-    pub fn ending(&self) -> Option<&Error> {
-        self.ending.as_ref()
+    /// The error that ended the connection, whether or not `recv` has reported it yet.
+    pub fn cause(&self) -> Option<&Error> {
+        self.cause.as_ref()
     }
 
     /// The error that ended the connection, once.
@@ -315,6 +320,7 @@ impl Contents {
     fn mark_closed(&mut self, ending: Option<Error>) {
         if let Some(e) = ending {
             self.closed_because = Some(format!("connection closed: {}", e.message()));
+            self.cause = Some(e.clone());
             self.ending = Some(e);
         }
         self.state = State::Closed;
@@ -358,5 +364,36 @@ impl Contents {
             self.paused = false;
         }
         Some(Ok(Taken { len, kind, resume }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A caller's `recv` (or blocking connect) takes the ending error; whoever asks why the
+    /// socket ended afterwards (the reconnect supervisor on the I/O thread) must still get it.
+    /// Before `cause`, it got `None` and reported a failed connect as a lost connection.
+    #[test]
+    fn the_cause_outlives_the_report() {
+        for peer_closed in [false, true] {
+            let inbox = Inbox::new();
+            let refused = Error::new(ErrorKind::ConnectFailed, "connection refused");
+            if peer_closed {
+                let status = CloseStatus {
+                    code: 1006,
+                    reason: String::new(),
+                };
+                inbox.peer_closed(status, "closed".into(), Some(refused));
+            } else {
+                inbox.mark_closed(Some(refused));
+            }
+            let mut contents = inbox.lock();
+            let taken = contents.take_ending().map(|e| e.kind());
+            assert_eq!(taken, Some(ErrorKind::ConnectFailed), "{peer_closed}");
+            assert!(contents.take_ending().is_none(), "reported once");
+            let cause = contents.cause().map(|e| e.kind());
+            assert_eq!(cause, Some(ErrorKind::ConnectFailed), "{peer_closed}");
+        }
     }
 }

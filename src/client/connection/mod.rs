@@ -134,11 +134,12 @@ impl Shared {
         self.inbox.close_status()
     }
 
-    /// Why the connection ended, without taking the error `recv` reports: that error (until
-    /// `recv` has reported it) and the close status; `None` while it has not ended.
+    /// Why the connection ended: the error that ended it (the same before and after `recv`
+    /// reported it, so the supervisor that asks after a caller took it still learns the truth)
+    /// and the close status; `None` while it has not ended.
     pub(crate) fn ending(&self) -> Option<(Option<Error>, CloseStatus)> {
         let status = self.close_status()?;
-        Some((self.inbox.lock().ending().cloned(), status))
+        Some((self.inbox.lock().cause().cloned(), status))
     }
 
     /// Whether the connection opened at some point (it may have ended since).

@@ -52,7 +52,7 @@ void case_stale_handles(int argc, char **argv) {
     wsb_handle old[GENERATIONS];
     for (int g = 0; g < GENERATIONS; g++) {
         EXPECT(wsb_connect(url, NULL, &old[g]), WSB_OK);
-        EXPECT(wsb_close(old[g], 1000, NULL, 2000), WSB_OK);
+        EXPECT(wsb_close(old[g], 1000, NULL, PATIENT_MS), WSB_OK);
         CHECK(all_reject(old[g]), "use after close of generation %d", g); /* incl. double close */
     }
     wsb_handle live;
@@ -81,7 +81,7 @@ void case_stale_handles(int argc, char **argv) {
         CHECK(all_reject(old[g]), "generation %d after wsb_shutdown", g);
     }
     CHECK(all_reject(live), "a handle from before wsb_shutdown, once the table is in use again");
-    EXPECT(wsb_close(again, 1000, NULL, 2000), WSB_OK);
+    EXPECT(wsb_close(again, 1000, NULL, PATIENT_MS), WSB_OK);
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -107,7 +107,7 @@ void case_keepalive_idle(int argc, char **argv) {
     EXPECT(wsb_send(h, (const uint8_t *)"back", 4, WSB_TEXT), WSB_OK);
     EXPECT(wsb_recv(h, buf, sizeof buf, &len, NULL, 5000), WSB_OK);
     CHECK(len == 4 && memcmp(buf, "back", 4) == 0, "echo after idling");
-    EXPECT(wsb_close(h, 4000, "idle test done", 5000), WSB_OK);
+    EXPECT(wsb_close(h, 4000, "idle test done", PATIENT_MS), WSB_OK);
     snprintf(path, sizeof path, "/report/%s", id);
     url_for(url, sizeof url, "WSB_KEEPALIVE_PORT", path);
     CHECK(fetch_text(url, report, sizeof report), "no report: %s", last_error());
@@ -156,7 +156,7 @@ void case_oversize_out(int argc, char **argv) {
     EXPECT(wsb_send(h, (const uint8_t *)"fine", 4, WSB_TEXT), WSB_OK);
     EXPECT(wsb_recv(h, buf, sizeof buf, &len, NULL, 5000), WSB_OK);
     CHECK(len == 4 && memcmp(buf, "fine", 4) == 0, "the echo after the rejection (%zu bytes)", len);
-    EXPECT(wsb_close(h, 1000, NULL, 2000), WSB_OK);
+    EXPECT(wsb_close(h, 1000, NULL, PATIENT_MS), WSB_OK);
 }
 
 /* Four rounds of connect and wsb_close(1000, "bye", 300 ms) to the raw server's PATH, each
@@ -303,5 +303,5 @@ void case_reset_while_sending(int argc, char **argv) {
     }
     CHECK(r == WSB_CONNECTION_LOST || r == WSB_CLOSED, "sending ended with %s: %s", wsb_result_name(r),
           last_error());
-    EXPECT(wsb_close(h, 1000, NULL, 1000), WSB_OK);
+    EXPECT(wsb_close(h, 1000, NULL, PATIENT_MS), WSB_OK);
 }
