@@ -150,7 +150,7 @@ DIST_CONSUMER := $(DIST_STAGE)/consumer
 test-dist: $(DIST)/SHA256SUMS $(DIST_WIN_TESTS)/bcryptprimitives.dll $(DIST_WINE_INIT) $(DIST_STAGE)/arm64/abi_test \
 		test-dist-unity venv | deps
 	WSB_ARM64_ABI_TEST=$(abspath $(DIST_STAGE)/arm64/abi_test) WSB_DIST_LIBS=$(abspath $(DIST_LIBS)) WSB_DIST=$(abspath $(DIST)) WSB_WINDOWS_TESTS=$(abspath $(WIN_TESTS)) \
-	WSB_WINE=$(WINE) WSB_WINESERVER=$(WINESERVER) WINEPREFIX=$(WINE_PREFIX) $(PY) -m pytest -q tests/dist
+	WSB_WINE="$(WINE)" WSB_WINESERVER=$(WINESERVER) WINEPREFIX=$(WINE_PREFIX) $(PY) -m pytest -q tests/dist
 
 # The Unity package's C# suite (tests/csharp) under Mono: the package's Runtime/ compiled from
 # the unpacked tarball, the library taken from its Plugins folder.

@@ -1,12 +1,13 @@
 """Running Windows programs under Wine for the tests (tests/fault/test_windows.py,
 tests/dist): headless, in the prefix mk/windows.mk initialised, with a wineserver kept running
-while the tests use it. mk/windows.mk passes WINEPREFIX, WSB_WINE and WSB_WINESERVER."""
+while the tests use it. mk/windows.mk passes WINEPREFIX, WSB_WINE (the command that runs a Windows
+program: wine64 under `setarch --addr-no-randomize`, mk/windows.mk says why) and WSB_WINESERVER."""
 
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,11 @@ def setting(name: str) -> str:
     if not value:
         raise RuntimeError(f"{name} is not set: run these tests through make (mk/windows.mk, mk/dist.mk)")
     return value
+
+
+def wine_command() -> list[str]:
+    """The command line that runs a Windows program, the program and its arguments to follow."""
+    return shlex.split(setting("WSB_WINE"))
 
 
 @contextmanager
@@ -34,7 +40,7 @@ def wine_session() -> Iterator[dict[str, str]]:
     # and leave it running.
     started = subprocess.run([setting("WSB_WINESERVER"), "-p"], env=env, **QUIET).returncode == 0
     try:
-        subprocess.run([setting("WSB_WINE"), "cmd", "/c", "exit"], env=env, check=True, timeout=120, **QUIET)
+        subprocess.run([*wine_command(), "cmd", "/c", "exit"], env=env, check=True, timeout=120, **QUIET)
         yield env
     finally:
         if started:
@@ -53,37 +59,21 @@ def wineservers() -> list[str]:
     return found
 
 
-def run_exe(wine: dict[str, str], exe: Path, args: list[str], env: dict[str, str], timeout: float = 120,
-            case: str | None = None) -> str:
+def run_exe(wine: dict[str, str], exe: Path, args: list[str], env: dict[str, str], timeout: float = 120) -> str:
     """Runs `exe` under Wine and returns what it printed on stdout (stderr also carries Wine's
     own "err:" lines). Fails unless it exits 0, with both streams, the exit status and the
-    wineservers running.
-
-    `case`: the program is one of the test programs that print "CASE: running" before their case
-    (tests/common/c/harness.h, start_case). A failed run without that line never reached the
-    case: Wine failed to start it. That is run once more (with a warning naming what the failed
-    start printed); a failure of the case itself never is."""
+    wineservers running. A failure is never retried: Wine starts every program (the one way it
+    failed to, a heap over KUSER_SHARED_DATA, is gone with the randomisation: mk/windows.mk)."""
     if not exe.exists():
         raise RuntimeError(f"{exe} is missing: run these tests through make")
-    argv = [setting("WSB_WINE"), str(exe), *args]
-
-    def run() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            argv, env={**wine, **env}, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout
-        )
-
-    def failure(proc: subprocess.CompletedProcess[str]) -> str:
-        return (
+    argv = [*wine_command(), str(exe), *args]
+    proc = subprocess.run(
+        argv, env={**wine, **env}, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout
+    )
+    if proc.returncode != 0:
+        raise AssertionError(
             f"{' '.join(argv)} exited {proc.returncode} ({proc.returncode & 0xFFFFFFFF:#x}); "
             f"wineservers running now: {wineservers() or 'none'}\n"
             f"--- stdout:\n{proc.stdout}--- stderr:\n{proc.stderr}"
         )
-
-    proc = run()
-    if proc.returncode != 0 and case is not None and f"{case}: running" not in proc.stdout:
-        warnings.warn(f"Wine did not start the program; running it again. The failed start: {failure(proc)}",
-                      stacklevel=2)
-        proc = run()
-    if proc.returncode != 0:
-        raise AssertionError(failure(proc))
     return proc.stdout

@@ -99,8 +99,8 @@ int run_cases(int argc, char **argv, const test_case *cases, size_t count);
 
 /* Announces case `name` on stdout ("NAME: running") with stdout and stderr unbuffered from
  * here on: whatever the case prints is out at once, even if the process ends abnormally, and a
- * runner that sees no "running" line knows the program never reached its case (a launcher
- * failure, such as Wine failing to start it: tests/windows/wine.py). */
+ * failure without the "running" line shows that the program never reached its case (its
+ * launcher failed: the dynamic loader, Wine, qemu). */
 void start_case(const char *name);
 
 /* The calling thread's wsb_last_error text (a per-thread buffer). */
