@@ -10,7 +10,8 @@
 /* A field of /proc/self/status in KiB ("VmRSS", "VmHWM"); -1 if absent. */
 long proc_kib(const char *field);
 /* Threads that can still run code: exiting threads (already joined, or on their way out) are
- * not counted, so the count does not depend on how soon the kernel forgets them (see proc.c). */
+ * not counted, and a walk of /proc/self/task that a released thread cut short is walked again,
+ * so the count does not depend on how soon the kernel forgets them (see proc.c). */
 int count_threads(void);
 /* wsbridge's own threads (named wsbridge-io, wsbridge-dns) that can still run code. */
 int wsbridge_threads(void);
