@@ -31,7 +31,7 @@ WIN_OBJCOPY   := x86_64-w64-mingw32-objcopy
 # keeps KUSER_SHARED_DATA, Wine cannot map it and the program never starts ("failed to map the
 # shared user data: c0000018"): 3 runs in 13,000 here, and one CI run. Without randomisation
 # the heap starts right after the loader, 47 MiB below that address, in every run (0 failures
-# in 12,000 runs). docs/reliability.md, bug 9.
+# in 24,000 runs). docs/reliability.md, bug 9.
 WINE          := setarch x86_64 --addr-no-randomize /usr/lib/wine/wine64
 WINESERVER    := /usr/lib/wine/wineserver64
 WINE_PREFIX   := $(abspath $(WIN_BUILD)/wineprefix)
