@@ -47,7 +47,7 @@ def abi_cases() -> list[str]:
 def test_wine_runs_programs_without_address_randomisation(wine):
     """A Windows program started as these tests start them runs without Linux's address-space
     randomisation, and the heap of Wine's loader starts where the loader ends (mk/windows.mk:
-    with randomisation that heap covered 0x7ffe0000, KUSER_SHARED_DATA, in about 1 run in 5,000,
+    with randomisation that heap covered 0x7ffe0000, KUSER_SHARED_DATA, in about 1 run in 4,300,
     and Wine could not start the program). The process is `start.exe`, waiting for the `cmd` it
     started: its first line of output shows Wine runs it."""
     proc = subprocess.Popen([*wine_command(), "cmd"], env=wine, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
