@@ -346,7 +346,7 @@ static void case_count_behind_a_released_thread(void) {
     int p[2];
     CHECK(pipe(p) == 0, "pipe");
     int before = count_threads();
-    for (int i = 0; i < 300; i++) {
+    for (int i = 0; i < 200; i++) {
         pthread_t slow, blocked;
         CHECK(pthread_create(&slow, NULL, exits_slowly, &p[0]) == 0 &&
                   pthread_create(&blocked, NULL, blocks, &p[0]) == 0,
