@@ -23,15 +23,10 @@ WIN_CC        := x86_64-w64-mingw32-gcc
 WIN_DLLTOOL   := x86_64-w64-mingw32-dlltool
 WIN_OBJDUMP   := x86_64-w64-mingw32-objdump
 WIN_OBJCOPY   := x86_64-w64-mingw32-objcopy
-# Every Wine program runs with the address-space randomisation of Linux off (setarch -R, for it
-# and its children). Debian's wine64 8.0 has no preloader, the program that reserves Windows'
-# fixed addresses before anything else is mapped; its loader is linked at 0x7d000000, and on
-# this kernel the brk heap of a 64-bit program starts anywhere in the 1 GiB after the program
-# (measured: 0 to 1,023 MiB over 3,000 runs). When the heap covers 0x7ffe0000, where Windows
-# keeps KUSER_SHARED_DATA, Wine cannot map it and the program never starts ("failed to map the
-# shared user data: c0000018"): 3 runs in 13,000 here, and one CI run. Without randomisation
-# the heap starts right after the loader, 47 MiB below that address, in every run (0 failures
-# in 24,000 runs). docs/reliability.md, bug 9.
+# Every Wine program runs with Linux's address-space randomisation off (for it and its
+# children): Debian's wine64 8.0 has no preloader, and a randomised heap could cover the address
+# Windows keeps for KUSER_SHARED_DATA, so Wine failed to start about 1 program in 4,300
+# (docs/reliability.md, bug 9).
 WINE          := setarch x86_64 --addr-no-randomize /usr/lib/wine/wine64
 WINESERVER    := /usr/lib/wine/wineserver64
 WINE_PREFIX   := $(abspath $(WIN_BUILD)/wineprefix)

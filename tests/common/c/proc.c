@@ -72,7 +72,8 @@ int count_fds(void) {
 #else
 #include <dirent.h>
 
-long proc_kib(const char *field) {
+/* The number in a field of /proc/self/status ("VmRSS", "Threads"); -1 if absent. */
+static long status_field(const char *field) {
     FILE *f = fopen("/proc/self/status", "r");
     char line[256];
     long value = -1;
@@ -85,6 +86,10 @@ long proc_kib(const char *field) {
     }
     if (f) fclose(f);
     return value;
+}
+
+long proc_kib(const char *field) {
+    return status_field(field);
 }
 
 static int count_dir(const char *path) {
@@ -128,18 +133,6 @@ static int read_task(const char *tid, char *name, size_t cap, int *exiting) {
     return 1;
 }
 
-/* The threads of this process as the kernel counts them ("Threads:" in /proc/self/status): the
- * length of the list /proc/self/task walks, exiting threads not yet released included. */
-static int kernel_threads(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    int n = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "Threads: %d", &n) == 1) break;
-    if (f) fclose(f);
-    return n;
-}
-
 /* One walk of /proc/self/task: the threads not exiting, those whose name starts with `prefix`
  * only (NULL: all), their names into `names`; every entry listed is counted in `*listed`. */
 static int walk_tasks(const char *prefix, char *names, size_t cap, int *listed) {
@@ -168,17 +161,17 @@ static int walk_tasks(const char *prefix, char *names, size_t cap, int *listed) 
  *
  * Why "complete": the kernel walks the thread list from the thread it listed last, and when that
  * thread is released (removed from the list, just after a join on a busy machine) before the
- * walk moves on, the walk ends there: a thread listed after it, running, is missed. Seen here: a
- * blocked thread created after a joined one went unlisted in 10 of 3,000 walks made right after
- * the join under load; `stop_test lookup_blocked_close` once counted no wsbridge thread where the
- * DNS thread ran. A walk is complete when it listed as many threads as the kernel counted
- * before and after it (the tests start no thread while they count).
+ * walk moves on, the walk ends there: a running thread listed after it is missed
+ * (docs/reliability.md, bug 10). A walk is complete when it listed as many threads as the
+ * kernel counted ("Threads:", the length of that list) before and after it; the tests start
+ * no thread while they count.
  */
 static int count_running(const char *prefix, char *names, size_t cap) {
     for (int walk = 0; walk < 100000; walk++) {
-        int before = kernel_threads(), listed;
+        long before = status_field("Threads");
+        int listed;
         int n = walk_tasks(prefix, names, cap, &listed);
-        if (listed == before && kernel_threads() == before) return n;
+        if (listed == before && status_field("Threads") == before) return n;
     }
     fprintf(stderr, "proc.c: the threads of this process changed during each of 100,000 walks of /proc/self/task\n");
     abort();
